@@ -1,0 +1,110 @@
+"""Saving and loading models: one ``.npz`` of arrays plus a JSON config, written safely.
+
+The file holds ``__config__`` (the JSON config as bytes: class, constructor arguments,
+dtype, library version) and one array per parameter, ``param:<name>``. It is written to
+a temporary file in the same folder and renamed over the target, so a crash mid-save
+never destroys the previous checkpoint. Loading uses ``allow_pickle=False``: a checkpoint
+cannot run code.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy
+
+FORMAT = "minivae-checkpoint"
+FORMAT_VERSION = 1
+_PREFIX = "param:"
+
+
+def save(model, path):
+    """Write ``model`` to ``path`` atomically and return the path (``.npz`` is appended if missing)."""
+    from . import __version__
+    from .backend import to_numpy
+
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        path += ".npz"
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "class": type(model).__name__,
+        "version": __version__,
+        "config": model.config(),
+    }
+    arrays = {_PREFIX + k: to_numpy(v) for k, v in model.params.items()}
+    arrays["__config__"] = numpy.frombuffer(json.dumps(config).encode("utf-8"), dtype=numpy.uint8)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".minivae-", suffix=".npz.tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            numpy.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def _read(path):
+    try:
+        with numpy.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as err:
+        raise ValueError(f"{path!r} is not a readable minivae checkpoint (.npz): {err}") from None
+
+
+def load(path):
+    """Load any model saved with ``model.save(path)``, onto the current backend.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        For a junk, truncated or foreign file, or one whose arrays do not match its config.
+    """
+    from .models import MODELS
+
+    path = os.fspath(path)
+    data = _read(path)
+    if "__config__" not in data:
+        raise ValueError(f"{path!r} is an .npz file but not a minivae checkpoint (no __config__ entry)")
+    try:
+        meta = json.loads(bytes(data.pop("__config__")).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path!r}: its config is not valid JSON ({err})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{path!r} is not a minivae checkpoint (format {meta.get('format')!r})"
+                         if isinstance(meta, dict) else f"{path!r}: malformed config")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path!r}: checkpoint format version {meta.get('format_version')!r} is not supported")
+    cls = MODELS.get(meta.get("class"))
+    if cls is None:
+        raise ValueError(f"{path!r}: unknown model class {meta.get('class')!r}; known: {sorted(MODELS)}")
+    try:
+        model = cls(**meta["config"])
+    except (TypeError, ValueError, KeyError) as err:
+        raise ValueError(f"{path!r}: its config cannot build a {cls.__name__}: {err}") from None
+    params = model.params
+    stored = {k[len(_PREFIX):]: v for k, v in data.items() if k.startswith(_PREFIX)}
+    if set(stored) != set(params):
+        missing, extra = sorted(set(params) - set(stored)), sorted(set(stored) - set(params))
+        raise ValueError(f"{path!r}: parameters do not match a {cls.__name__}: missing {missing}, unexpected {extra}")
+    for k, v in params.items():
+        a = stored[k]
+        if a.shape != tuple(v.shape) or a.dtype != v.dtype:
+            raise ValueError(f"{path!r}: parameter {k} has shape {a.shape} and dtype {a.dtype}; "
+                             f"expected {tuple(v.shape)} and {v.dtype}")
+        if not numpy.isfinite(a).all():
+            raise ValueError(f"{path!r}: parameter {k} holds NaN or infinite values")
+        v[...] = model.xp.asarray(a)
+    return model

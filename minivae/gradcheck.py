@@ -1,0 +1,269 @@
+"""Check a hand-written backward pass against central differences (docs/derivations.md §6).
+
+Two entry points, for the two shapes of code you will want to check:
+
+``check_pair(forward, backward, *inputs)``
+    for a functional pair ``out, cache = forward(*inputs)``,
+    ``grads = backward(dout, cache)``. A random upstream gradient ``dout`` (never all
+    ones, which would hide errors that cancel) turns the output into the scalar
+    :math:`L = \\sum dout \\odot out`, whose numerical gradient is compared with what
+    ``backward`` returned.
+
+``check_scalar(f, params, grads)``
+    for a scalar loss ``f()`` that reads the arrays in ``params`` (perturbed in place),
+    such as a model's ``loss`` with its noise pinned, against the ``grads`` it claims.
+
+Both return a :class:`GradcheckReport` that names the worst entry. Run checks in
+float64: float32 round-off swamps the differences.
+
+Example
+-------
+>>> import numpy as np
+>>> from minivae.ops import tanh_forward, tanh_backward
+>>> x = np.random.default_rng(0).normal(size=(4, 3))
+>>> check_pair(tanh_forward, tanh_backward, x).passed
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .backend import Random, array_module, to_numpy
+
+
+@dataclass
+class GradcheckReport:
+    """The outcome of a gradient check.
+
+    Attributes
+    ----------
+    max_rel_error : float
+        The largest relative error over every checked entry.
+    worst : str
+        Which entry it was: argument name and index.
+    analytic, numeric : float
+        The two values at the worst entry.
+    tol : float
+        The tolerance ``passed`` was judged with.
+    per_input : dict
+        Name -> largest relative error for that argument.
+    """
+
+    max_rel_error: float
+    worst: str
+    analytic: float
+    numeric: float
+    tol: float
+    per_input: dict
+
+    @property
+    def passed(self):
+        return self.max_rel_error <= self.tol
+
+    def __str__(self):
+        verdict = "ok" if self.passed else "FAILED"
+        parts = ", ".join(f"{k}: {v:.2e}" for k, v in self.per_input.items())
+        return (
+            f"gradcheck {verdict}: max relative error {self.max_rel_error:.3e} (tol {self.tol:.0e}) "
+            f"at {self.worst}: analytic {self.analytic:.10g}, numeric {self.numeric:.10g} [{parts}]"
+        )
+
+    def assert_ok(self):
+        """Raise ``AssertionError`` with the report unless the check passed."""
+        if not self.passed:
+            raise AssertionError(str(self))
+        return self
+
+
+def relative_error(analytic, numeric, floor=1e-3, abs_floor=1e-10):
+    r"""Entrywise relative error with a floor.
+
+    .. math::
+        r_i = \frac{|a_i - n_i|}{\max(|a_i|,\ |n_i|,\ \mathrm{floor}\cdot m,\ \mathrm{abs\_floor})},
+        \qquad m = \max_k \max(|a_k|, |n_k|)
+
+    The floor is a fraction of the array's largest gradient, so an entry whose true
+    gradient is zero is judged against the array's scale instead of dividing round-off
+    by round-off.
+    """
+    xp = array_module(analytic)
+    a = xp.asarray(analytic, dtype="float64")
+    n = xp.asarray(numeric, dtype="float64")
+    scale = max(float(xp.abs(a).max(initial=0.0)), float(xp.abs(n).max(initial=0.0)))
+    denom = xp.maximum(xp.maximum(xp.abs(a), xp.abs(n)), max(floor * scale, abs_floor))
+    return xp.abs(a - n) / denom
+
+
+def _flat_view(x):
+    """A 1-D view of ``x`` whose writes reach ``x`` (so perturbations are seen by the function)."""
+    if not x.flags.c_contiguous:
+        raise ValueError("arrays to perturb must be C-contiguous (pass numpy.ascontiguousarray(x))")
+    return x.reshape(-1)
+
+
+def _step(x, i, h):
+    """Step size for entry ``i`` of ``x``: relative to its magnitude, so large values work."""
+    return h * max(1.0, abs(float(x.flat[i])))
+
+
+EPS64 = 2.220446049250313e-16
+
+
+def _stencil(evaluate, x, h):
+    r"""Fourth-order central differences of ``evaluate()`` over every entry of ``x``.
+
+    .. math::
+        \frac{\partial f}{\partial x_i} \approx
+        \frac{-f(x_i + 2s) + 8 f(x_i + s) - 8 f(x_i - s) + f(x_i - 2s)}{12 s}
+
+    with error :math:`O(s^4)`, so the step ``s = h * max(1, |x_i|)`` can be larger than
+    with the two-point rule, which keeps round-off (about :math:`\epsilon |f| / s`) small.
+    ``evaluate`` may return an array; the caller reduces it. ``x`` is changed in place
+    and restored.
+    """
+    flat = _flat_view(x)
+    grads = []
+    for i in range(flat.size):
+        old = float(flat[i])
+        step = _step(x, i, h)
+        values = []
+        for k in (2, 1, -1, -2):
+            flat[i] = old + k * step
+            values.append(evaluate())
+        flat[i] = old
+        f2, f1, fm1, fm2 = values
+        grads.append(((f1 - fm1) * 8.0 - (f2 - fm2)) / (12.0 * step))
+    return grads
+
+
+def numerical_gradient_pair(forward, inputs, k, dout, h=1e-4):
+    """Numerical gradient of ``sum(dout * forward(*inputs)[0])`` w.r.t. ``inputs[k]``.
+
+    The differences are taken output by output, before the weighted sum, so outputs that
+    a perturbation does not touch cancel exactly instead of adding round-off.
+    """
+    xp = array_module(inputs[k])
+    diffs = _stencil(lambda: forward(*inputs)[0], inputs[k], h)
+    return xp.asarray([float((dout * d).sum()) for d in diffs], dtype=inputs[k].dtype).reshape(inputs[k].shape)
+
+
+def numerical_gradient(f, x, h=1e-4):
+    """Numerical gradient of the scalar ``f()`` w.r.t. the array ``x`` (see :func:`_stencil`)."""
+    xp = array_module(x)
+    diffs = _stencil(lambda: float(f()), x, h)
+    return xp.asarray(diffs, dtype=x.dtype).reshape(x.shape)
+
+
+def _resolution_floor(size, h, tol):
+    """The smallest gradient central differences can resolve on values of ``size``, over ``tol``.
+
+    A difference of two values of size :math:`|f|` cannot resolve a slope finer than
+    about :math:`\epsilon |f| / s`. Gradient entries below that resolution (divided by
+    ``tol``) are judged against it instead of against their own tiny size; every entry
+    above it gets the full relative test.
+    """
+    return max(1e-10, 16 * EPS64 * max(1.0, size) / h / tol)
+
+
+def _report(pairs, tol, floor, abs_floor=1e-10):
+    """Build a report from ``[(name, analytic, numeric), ...]``."""
+    worst = (-1.0, "", 0.0, 0.0)
+    per_input = {}
+    for name, a, n in pairs:
+        if tuple(a.shape) != tuple(n.shape):
+            raise ValueError(f"gradient for {name} has shape {tuple(a.shape)}, expected {tuple(n.shape)}")
+        r = to_numpy(relative_error(a, n, floor, abs_floor))
+        per_input[name] = float(r.max(initial=0.0))
+        if r.size and per_input[name] > worst[0]:
+            idx = tuple(int(i) for i in divmod_index(int(r.argmax()), r.shape))
+            worst = (per_input[name], f"{name}{list(idx)}", float(to_numpy(a)[idx]), float(to_numpy(n)[idx]))
+    return GradcheckReport(max(worst[0], 0.0), worst[1], worst[2], worst[3], tol, per_input)
+
+
+def divmod_index(flat_index, shape):
+    """Turn a flat index into a tuple index for ``shape`` (like ``numpy.unravel_index``)."""
+    idx = []
+    for size in reversed(shape):
+        flat_index, r = divmod(flat_index, size)
+        idx.append(r)
+    return tuple(reversed(idx))
+
+
+def check_pair(forward, backward, *inputs, wrt=None, names=None, seed=0, h=1e-4, tol=1e-6, floor=1e-3):
+    """Check a functional forward/backward pair.
+
+    Parameters
+    ----------
+    forward : callable
+        ``out, cache = forward(*inputs)``.
+    backward : callable
+        ``grads = backward(dout, cache)``: one array, or a tuple with one gradient per
+        input in ``wrt``.
+    *inputs : arrays
+        Float64 arrays; those checked are perturbed in place and restored.
+    wrt : sequence of int, optional
+        Which inputs to check (default: all).
+    names : sequence of str, optional
+        Names of the inputs, for the report.
+    seed : int
+        Seed of the random upstream gradient.
+    h : float
+        Relative step of the central differences (see :func:`_stencil`).
+    tol, floor : float
+        Pass when every relative error (see :func:`relative_error`) is at most ``tol``.
+
+    Returns
+    -------
+    GradcheckReport
+    """
+    wrt = list(range(len(inputs))) if wrt is None else list(wrt)
+    names = list(names) if names is not None else [f"input{k}" for k in range(len(inputs))]
+    for k in wrt:
+        if getattr(inputs[k], "dtype", None) is None or inputs[k].dtype.itemsize < 8:
+            raise TypeError(f"{names[k]} must be a float64 array for a gradient check")
+    out, cache = forward(*inputs)
+    dout = Random(seed, backend="cupy" if array_module(out).__name__ == "cupy" else "numpy").normal(
+        out.shape, dtype=out.dtype
+    )
+    grads = backward(dout, cache)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if len(grads) < len(wrt):
+        raise ValueError(f"backward returned {len(grads)} gradients; expected one for each of {len(wrt)} inputs")
+    pairs = []
+    for g, k in zip(grads, wrt):
+        pairs.append((names[k], g, numerical_gradient_pair(forward, inputs, k, dout, h)))
+    size = float(array_module(out).abs(dout * out).sum())
+    return _report(pairs, tol, floor, abs_floor=_resolution_floor(size, h, tol))
+
+
+def check_scalar(f, params, grads, *, h=1e-4, tol=1e-6, floor=1e-3, keys=None):
+    """Check the gradients of a scalar function of several arrays.
+
+    Parameters
+    ----------
+    f : callable
+        ``f()`` returns the scalar; it must read the arrays in ``params`` (so editing one
+        in place changes it) and be deterministic (pin every source of noise).
+    params : dict
+        Name -> float64 array, perturbed in place and restored.
+    grads : dict
+        Name -> the analytic gradient to check.
+    keys : sequence of str, optional
+        Which entries to check (default: all of ``grads``).
+
+    Returns
+    -------
+    GradcheckReport
+
+    Notes
+    -----
+    Entries below the resolution of central differences on a scalar of size
+    :math:`|f|` are judged against that resolution (see :func:`_resolution_floor`).
+    """
+    keys = list(grads) if keys is None else list(keys)
+    missing = [k for k in keys if k not in params]
+    if missing:
+        raise ValueError(f"grads has keys that params lacks: {missing}")
+    pairs = [(k, grads[k], numerical_gradient(f, params[k], h)) for k in keys]
+    return _report(pairs, tol, floor, abs_floor=_resolution_floor(abs(float(f())), h, tol))

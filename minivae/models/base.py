@@ -1,0 +1,233 @@
+"""What every model shares: parameters, batched inference, ``fit``, ``save``.
+
+A model is a few :class:`~minivae.layers.Sequential` blocks plus a loss. Subclasses
+define ``loss_terms_and_grads``; everything else here is bookkeeping.
+"""
+from __future__ import annotations
+
+from .._checks import check_array, check_finite, check_positive_int, check_unit_interval
+from ..backend import Random, asarray, get_backend, module_for, resolve_dtype, to_numpy
+from ..layers import Dense, Sequential, make_activation
+
+
+def mlp(sizes, activation, rng, dtype, *, last_activation=None):
+    """A stack of Dense layers with ``activation`` between them.
+
+    ``sizes = (d0, d1, ..., dk)`` gives ``k`` Dense layers; every one but the last is
+    followed by ``activation``; the last by ``last_activation`` (``None``: no activation,
+    the layer's output is linear). He initialisation before ReLU-family activations,
+    Xavier elsewhere (docs/derivations.md §2).
+    """
+    layers = []
+    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        act = activation if i < len(sizes) - 2 else last_activation
+        init = "he" if act in ("relu", "leaky_relu") else "xavier"
+        layers.append(Dense(d_in, d_out, init=init, rng=rng, dtype=dtype))
+        if act is not None:
+            layers.append(make_activation(act))
+    return Sequential(*layers)
+
+
+def _check_hidden_dims(hidden_dims):
+    if isinstance(hidden_dims, int):
+        hidden_dims = (hidden_dims,)
+    try:
+        dims = tuple(hidden_dims)
+    except TypeError:
+        raise TypeError(f"hidden_dims must be a sequence of integers; got {hidden_dims!r}") from None
+    return tuple(check_positive_int(h, f"hidden_dims[{i}]") for i, h in enumerate(dims))
+
+
+class Model:
+    """Base class of every model.
+
+    Subclasses build their blocks in ``__init__`` (registering them in ``self.blocks``,
+    name -> Sequential) and implement :meth:`loss_terms_and_grads`.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of features of one example (64 for 8×8 digits, 784 for MNIST).
+    hidden_dims : sequence of int
+        Widths of the hidden layers of the encoder; the decoder mirrors them.
+    latent_dim : int
+        Size of the code (the bottleneck).
+    seed : int
+        Seeds the model's own generator: initial weights, shuffling, noise.
+    dtype : {"float32", "float64"}
+    """
+
+    #: names of the constructor arguments saved in a checkpoint (subclasses extend)
+    _config_keys = ("input_dim", "hidden_dims", "latent_dim", "seed", "dtype")
+    _needs_labels = False
+
+    def __init__(self, input_dim, hidden_dims=(), latent_dim=2, *, seed=0, dtype="float32"):
+        self.input_dim = check_positive_int(input_dim, "input_dim")
+        self.hidden_dims = _check_hidden_dims(hidden_dims)
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        if seed is not None:
+            seed = check_positive_int(seed, "seed", minimum=0)
+        self.seed = seed
+        self.dtype = resolve_dtype(dtype)
+        self.backend = get_backend()
+        self.rng = Random(seed, backend=self.backend)
+        self.blocks = {}
+        self.history = {"epoch": []}
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def xp(self):
+        """The array module (numpy or cupy) the model lives on."""
+        return module_for(self.backend)
+
+    @property
+    def params(self):
+        """Name -> live parameter array, e.g. ``"encoder.0.W"``. Editing one edits the model."""
+        return {f"{b}.{k}": v for b, block in self.blocks.items() for k, v in block.params.items()}
+
+    def _collect_grads(self):
+        return {f"{b}.{k}": v for b, block in self.blocks.items() for k, v in block.grads.items()}
+
+    def n_params(self):
+        """Number of scalar parameters."""
+        return sum(int(v.size) for v in self.params.values())
+
+    def to(self, backend):
+        """Move the model to ``backend`` ("numpy" or "cupy") in place; return it."""
+        for block in self.blocks.values():
+            block.to(backend)
+        self.backend = backend
+        self.rng = Random(self.rng.spawn_seed(), backend=backend)
+        return self
+
+    # ------------------------------------------------------------------ input checks
+    def _prepare(self, X, y=None, *, name="X", check_range=True):
+        """Check ``X`` (and ``y``) and put them on the model's backend and dtype."""
+        X = self._as_input(X, name)
+        if X.shape[0] == 0:
+            raise ValueError(f"{name} is empty: it needs at least one example (row)")
+        check_finite(X, name)
+        if check_range and getattr(self, "_unit_targets", False):
+            check_unit_interval(X, name)
+        y = self._prepare_labels(y, X.shape[0])
+        return X, y
+
+    def _as_input(self, X, name):
+        if not hasattr(X, "shape") or not hasattr(X, "dtype"):
+            raise TypeError(f"{name} must be an array of shape (n, {self.input_dim}); got {type(X).__name__}")
+        if X.dtype.kind not in "fiub":
+            raise TypeError(f"{name} must hold numbers; got dtype {X.dtype}")
+        if X.ndim != 2 or X.shape[1] != self.input_dim:
+            raise ValueError(f"{name} must have shape (n, {self.input_dim}); got {tuple(X.shape)}")
+        return asarray(X, dtype=self.dtype, backend=self.backend)
+
+    def _prepare_labels(self, y, n):
+        if y is not None:
+            raise TypeError(f"{type(self).__name__} takes no labels; got y")
+        return None
+
+    # ------------------------------------------------------------------ the loss
+    def loss_terms_and_grads(self, x, y=None, *, eps=None, rng=None, check=True, grads=True):
+        """Return ``(terms, grads)``: ``terms["loss"]`` and its parts as 0-d arrays.
+
+        Subclasses implement this; ``loss`` and ``loss_and_grads`` call it.
+        """
+        raise NotImplementedError
+
+    def loss(self, x, y=None, *, eps=None, rng=None):
+        """The training loss on the batch ``x`` (per example, averaged over the batch)."""
+        terms, _ = self.loss_terms_and_grads(x, y, eps=eps, rng=rng, grads=False)
+        return float(terms["loss"])
+
+    def loss_and_grads(self, x, y=None, *, eps=None, rng=None):
+        """``(loss, grads)``: the loss and its exact gradient, keyed like :attr:`params`."""
+        terms, grads = self.loss_terms_and_grads(x, y, eps=eps, rng=rng)
+        return float(terms["loss"]), grads
+
+    def evaluate_terms(self, X, y=None, batch_size=1024):
+        """Each loss term averaged over all of ``X``, as Python floats (no gradients)."""
+        X, y = self._prepare(X, y)
+        sums, n = {}, X.shape[0]
+        for s in range(0, n, batch_size):
+            xb = X[s:s + batch_size]
+            yb = None if y is None else y[s:s + batch_size]
+            terms, _ = self.loss_terms_and_grads(xb, yb, check=False, grads=False)
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * xb.shape[0]
+        return {k: v / n for k, v in sums.items()}
+
+    # ------------------------------------------------------------------ training
+    def fit(self, X, y=None, *, epochs, batch_size=128, optimizer=None, validation_data=None, verbose=True,
+            log_every=None):
+        """Train on ``X`` with mini-batches; return the history.
+
+        Parameters
+        ----------
+        X : array, shape (n, input_dim)
+        y : array of int, shape (n,), optional
+            Class labels (only for conditional models).
+        epochs : int
+        batch_size : int
+        optimizer : minivae.SGD or minivae.Adam, optional
+            Default ``Adam(lr=1e-3)``. One instance can be reused across calls.
+        validation_data : tuple, optional
+            ``(X_val,)`` or ``(X_val, y_val)``; its loss is recorded each epoch.
+        verbose : bool
+            A progress bar per epoch and one line per epoch.
+        log_every : int, optional
+            Read the loss every this many steps (default: every step on NumPy, every 20
+            on CuPy, where reading it waits for the GPU).
+
+        Returns
+        -------
+        history : dict of lists
+            ``"epoch"``, ``"loss"`` and its parts, ``"val_..."``, ``"time"`` (seconds per
+            epoch). Calling ``fit`` again appends to the same history.
+
+        Raises
+        ------
+        TrainingDivergedError
+            When the loss turns NaN or infinite; the model keeps its last finite parameters.
+        """
+        from ..train import fit
+
+        return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+                   validation_data=validation_data, verbose=verbose, log_every=log_every)
+
+    # ------------------------------------------------------------------ inference
+    def _batched(self, fn, X, batch_size):
+        batch_size = check_positive_int(batch_size, "batch_size")
+        outs = [fn(X[s:s + batch_size]) for s in range(0, X.shape[0], batch_size)]
+        if isinstance(outs[0], tuple):
+            return tuple(self.xp.concatenate(parts) for parts in zip(*outs))
+        return self.xp.concatenate(outs)
+
+    def _check_codes(self, Z, name="Z"):
+        Z = asarray(check_array(Z, name, ndim=2) if hasattr(Z, "dtype") and Z.dtype.kind == "f" else Z,
+                    dtype=self.dtype, backend=self.backend)
+        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
+            raise ValueError(f"{name} must have shape (n, {self.latent_dim}); got {tuple(Z.shape)}")
+        return Z
+
+    # ------------------------------------------------------------------ checkpoints
+    def config(self):
+        """The constructor arguments, as JSON-friendly values (saved with the weights)."""
+        cfg = {k: getattr(self, k) for k in self._config_keys}
+        cfg["hidden_dims"] = list(self.hidden_dims)
+        cfg["dtype"] = self.dtype.name
+        return cfg
+
+    def save(self, path):
+        """Write the model to ``path`` (.npz) atomically: a temporary file, then a rename."""
+        from ..checkpoint import save
+
+        return save(self, path)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def params_to_numpy(model):
+    """Name -> NumPy copy of every parameter (for checkpoints and comparisons)."""
+    return {k: to_numpy(v).copy() for k, v in model.params.items()}

@@ -1,0 +1,82 @@
+"""The dense (fully connected) layer as a forward/backward pair (docs/derivations.md §1)."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .._checks import check_array
+
+
+class DenseCache(NamedTuple):
+    """What :func:`dense_backward` needs: the layer's input and its weights."""
+
+    x: object  # (B, in)
+    W: object  # (in, out)
+
+
+def dense_forward(x, W, b):
+    r"""Affine map of a batch: ``out = x @ W + b``.
+
+    .. math:: \mathrm{out}_{bk} = \sum_i x_{bi} W_{ik} + b_k
+
+    Parameters
+    ----------
+    x : array, shape (B, in)
+    W : array, shape (in, out)
+    b : array, shape (out,)
+
+    Returns
+    -------
+    out : array, shape (B, out)
+    cache : DenseCache
+        ``(x, W)``, exactly what the backward pass needs.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not fit together (the message names the argument).
+    """
+    check_array(x, "x", ndim=2)
+    check_array(W, "W", ndim=2)
+    check_array(b, "b", ndim=1)
+    if x.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"x must have W.shape[0] = {W.shape[0]} features (columns); got shape {tuple(x.shape)}"
+        )
+    if b.shape[0] != W.shape[1]:
+        raise ValueError(f"b must have shape ({W.shape[1]},) to match W's columns; got {tuple(b.shape)}")
+    out = x @ W
+    out += b
+    return out, DenseCache(x, W)
+
+
+def dense_backward(dout, cache):
+    r"""Gradients of the dense layer (docs/derivations.md §1).
+
+    By the chain rule on :math:`\mathrm{out}_{bk} = \sum_i x_{bi} W_{ik} + b_k`:
+
+    .. math::
+        dx = dout\, W^\top, \qquad dW = x^\top dout, \qquad db_k = \sum_b dout_{bk}
+
+    Parameters
+    ----------
+    dout : array, shape (B, out)
+        Upstream gradient :math:`\partial L / \partial \mathrm{out}`.
+    cache : DenseCache
+        From :func:`dense_forward`.
+
+    Returns
+    -------
+    dx : array, shape (B, in)
+    dW : array, shape (in, out)
+    db : array, shape (out,)
+    """
+    x, W = cache
+    if tuple(dout.shape) != (x.shape[0], W.shape[1]):
+        raise ValueError(
+            f"dout must have the shape of the layer's output, {(x.shape[0], W.shape[1])}; "
+            f"got {tuple(dout.shape)}"
+        )
+    dx = dout @ W.T
+    dW = x.T @ dout
+    db = dout.sum(axis=0)
+    return dx, dW, db

@@ -1,0 +1,79 @@
+"""Reconstruction losses, each returning its value and its gradient (docs/derivations.md §4).
+
+Every loss uses the library's one reduction: **sum over the features of an example, mean
+over the examples of the batch**. The gradient carries the same ``1/B``, so the number
+you minimise and the gradient you follow always belong together.
+"""
+from __future__ import annotations
+
+from ..backend import array_module
+from .._checks import check_array, check_same_shape, check_unit_interval
+
+
+def mse(pred, target):
+    r"""Squared error, summed over features and averaged over the batch (§4.1).
+
+    .. math::
+        L = \frac{1}{B}\sum_b \sum_d (\mathrm{pred}_{bd} - t_{bd})^2, \qquad
+        \frac{\partial L}{\partial \mathrm{pred}} = \frac{2}{B}(\mathrm{pred} - t)
+
+    Parameters
+    ----------
+    pred : array, shape (B, D)
+    target : array, shape (B, D)
+
+    Returns
+    -------
+    loss : 0-d array
+        Use ``float(loss)`` for a Python number.
+    dpred : array, shape (B, D)
+    """
+    check_array(pred, "pred", ndim=2)
+    check_array(target, "target", ndim=2)
+    check_same_shape(pred, "pred", target, "target")
+    B = pred.shape[0]
+    diff = pred - target
+    loss = (diff * diff).sum() / B
+    dpred = diff * (2.0 / B)
+    return loss, dpred
+
+
+def bce_with_logits(logits, target, *, check_target=True):
+    r"""Binary cross-entropy computed from logits, stable for any finite logit (§4.2).
+
+    For a logit :math:`l` with probability :math:`p = \sigma(l)`,
+    :math:`-[t\log p + (1-t)\log(1-p)] = \mathrm{softplus}(l) - t\,l`, so
+
+    .. math::
+        L = \frac{1}{B}\sum_b\sum_d \big[\mathrm{softplus}(l_{bd}) - t_{bd}\, l_{bd}\big],
+        \qquad \frac{\partial L}{\partial l} = \frac{1}{B}\big(\sigma(l) - t\big)
+
+    Softplus is evaluated as :math:`\max(l, 0) + \log(1 + e^{-|l|})`, so a logit of
+    ``±1e4`` gives an exact, finite loss where ``log(sigmoid(l))`` would give ``log(0)``.
+
+    Parameters
+    ----------
+    logits : array, shape (B, D)
+    target : array, shape (B, D), values in [0, 1]
+    check_target : bool
+        Check that ``target`` lies in [0, 1] (a reduction over the data; models check
+        their data once per ``fit`` and pass ``False``).
+
+    Returns
+    -------
+    loss : 0-d array
+    dlogits : array, shape (B, D)
+    """
+    check_array(logits, "logits", ndim=2)
+    check_array(target, "target", ndim=2)
+    check_same_shape(logits, "logits", target, "target")
+    if check_target:
+        check_unit_interval(target, "target")
+    xp = array_module(logits)
+    B = logits.shape[0]
+    e = xp.exp(-xp.abs(logits))  # in (0, 1]: never overflows
+    softplus = xp.maximum(logits, 0) + xp.log1p(e)
+    loss = (softplus - target * logits).sum() / B
+    p = xp.where(logits >= 0, 1.0, e) / (1.0 + e)  # sigma(l) from the same e
+    dlogits = (p - target) * (1.0 / B)
+    return loss, dlogits

@@ -1,0 +1,378 @@
+"""Update rules: plain SGD, SGD with (Nesterov) momentum, and Adam.
+
+An optimizer is the only thing in minivae that changes parameters. Models hand it two
+dicts with the same keys, the live parameter arrays and their gradients::
+
+    opt = Adam(lr=1e-3)
+    loss, grads = model.loss_and_grads(x)
+    opt.step(model.params, grads)      # every model.params[name] is updated in place
+
+Everything an optimizer remembers between steps (a velocity, Adam's two moments) is
+kept per parameter **name**, the full dotted name such as ``"enc.0.W"``. Keying it by
+the last part alone (``"W"``) would make every layer share one velocity: a known trap
+in public NumPy autoencoders.
+
+The formulas are derived in ``docs/derivations.md`` §8.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+
+from minivae.backend import array_module, asarray, backend_of
+
+__all__ = ["Optimizer", "SGD", "Adam"]
+
+
+# ---------------------------------------------------------------------------
+# argument checks (hyperparameters become plain Python floats: NumPy 2 treats them as
+# "weak" scalars, so ``0.9 * m`` stays float32 when ``m`` is float32)
+# ---------------------------------------------------------------------------
+
+def _real(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return value
+
+
+def _positive(name, value):
+    value = _real(name, value)
+    if value <= 0.0:
+        raise ValueError(f"{name} must be > 0; got {value!r}")
+    return value
+
+
+def _unit_interval(name, value):
+    """A decay rate: a real number in [0, 1)."""
+    value = _real(name, value)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1); got {value!r}")
+    return value
+
+
+def _shape(a):
+    return tuple(a.shape)
+
+
+class Optimizer:
+    """Base class: checks what ``step`` is given and keeps per-parameter state.
+
+    A subclass names the arrays it keeps for each parameter in ``state_names`` and
+    writes the update rule for one parameter in ``_update``.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate, > 0.
+
+    Attributes
+    ----------
+    lr : float
+        May be changed between steps (a learning-rate schedule).
+    steps : int
+        How many times ``step`` has been called since construction or ``reset()``.
+    state : dict
+        ``name -> {array_name: array, ...}``, created lazily on a parameter's first
+        step, with the parameter's shape, dtype and device.
+    """
+
+    #: names of the arrays kept per parameter (for example ``("m", "v")`` for Adam)
+    state_names: tuple = ()
+
+    def __init__(self, lr):
+        self.lr = _positive("lr", lr)
+        self.steps = 0
+        self.state = {}
+
+    # --- the public loop ---------------------------------------------------
+
+    def step(self, params, grads):
+        """Update every ``params[name]`` in place using ``grads[name]``.
+
+        Parameters
+        ----------
+        params : dict of str -> array
+            The live parameter arrays (floating point, NumPy or CuPy). They are
+            modified in place; the dict and its arrays are never rebound.
+        grads : dict of str -> array
+            Gradients with exactly the keys of ``params``, each of the same shape and on
+            the same device as its parameter.
+
+        Raises
+        ------
+        TypeError
+            If ``params`` or ``grads`` is not a dict, or an entry is not a floating
+            array, or a gradient lives on another device than its parameter.
+        ValueError
+            If the keys differ (the message names the key), a gradient's shape differs
+            from its parameter's (the message names the key and both shapes), or a
+            parameter's shape no longer matches the state kept for that name.
+        """
+        self._check(params, grads)
+        # all checks (state shapes included) come before the first parameter moves
+        states = {name: self._state_for(name, p) for name, p in params.items()}
+        for name, p in params.items():
+            g = grads[name].astype(p.dtype, copy=False)
+            self._update(name, p, g, states[name])
+        self.steps += 1
+
+    def reset(self):
+        """Forget all state (velocities, moments, step counts), as if newly built."""
+        self.steps = 0
+        self.state = {}
+
+    # --- checkpoints -------------------------------------------------------
+
+    @property
+    def hyperparams(self):
+        """The constructor arguments, as a plain dict: ``type(self)(**hyperparams)``."""
+        return {"lr": self.lr}
+
+    def state_dict(self):
+        """Return the optimizer's memory as plain Python containers and arrays.
+
+        Returns
+        -------
+        dict
+            ``{"type": "Adam", "hyperparams": {...}, "steps": int,
+            "state": {name: {array_name: array, ..., "t": int}}}``. The arrays are
+            copies, on the device of their parameter; later steps do not change them.
+        """
+        return {
+            "type": type(self).__name__,
+            "hyperparams": dict(self.hyperparams),
+            "steps": self.steps,
+            "state": {
+                name: {k: (v.copy() if k in self.state_names else v) for k, v in s.items()}
+                for name, s in self.state.items()
+            },
+        }
+
+    def load_state_dict(self, d):
+        """Restore the memory saved by :meth:`state_dict` (hyperparameters are not changed).
+
+        Arrays may be on either device: each moves to its parameter's device and dtype
+        at that parameter's next step.
+
+        Raises
+        ------
+        TypeError
+            If ``d`` is not a dict.
+        ValueError
+            If ``d`` was saved by another kind of optimizer or lacks an entry.
+        """
+        if not isinstance(d, Mapping):
+            raise TypeError(f"state dict must be a dict; got {type(d).__name__}")
+        kind = type(self).__name__
+        if d.get("type") != kind:
+            raise ValueError(f"state dict was saved by optimizer {d.get('type')!r}, not {kind!r}")
+        for key in ("steps", "state"):
+            if key not in d:
+                raise ValueError(f"state dict has no entry {key!r}")
+        state = {}
+        for name, s in d["state"].items():
+            missing = [k for k in (*self.state_names, "t") if k not in s]
+            if missing:
+                raise ValueError(f"state for parameter {name!r} lacks {missing}")
+            state[name] = {k: s[k].copy() for k in self.state_names}
+            state[name]["t"] = int(s["t"])
+        self.steps = int(d["steps"])
+        self.state = state
+
+    # --- for subclasses ----------------------------------------------------
+
+    def _update(self, name, p, g, s):
+        """Apply the rule to one parameter ``p`` (in place), gradient ``g``, state ``s``."""
+        raise NotImplementedError
+
+    def _state_for(self, name, p):
+        """The state dict for parameter ``name``, made (zeros) on its first step."""
+        s = self.state.get(name)
+        if s is None:
+            xp = array_module(p)
+            s = {k: xp.zeros_like(p) for k in self.state_names}
+            s["t"] = 0
+            self.state[name] = s
+            return s
+        for k in self.state_names:
+            a = s[k]
+            if _shape(a) != _shape(p):
+                raise ValueError(
+                    f"parameter {name!r} has shape {_shape(p)}, but the optimizer's state "
+                    f"for it has shape {_shape(a)}: the model changed. Call reset() or use "
+                    "a new optimizer."
+                )
+            # after model.to(...) or a checkpoint load: follow the parameter
+            if backend_of(a) != backend_of(p) or a.dtype != p.dtype:
+                s[k] = asarray(a, dtype=p.dtype, backend=backend_of(p))
+        return s
+
+    def _check(self, params, grads):
+        for arg, d in (("params", params), ("grads", grads)):
+            if not isinstance(d, Mapping):
+                raise TypeError(f"{arg} must be a dict of name -> array; got {type(d).__name__}")
+        for name in params:
+            if name not in grads:
+                raise ValueError(f"grads has no entry for parameter {name!r}")
+        for name in grads:
+            if name not in params:
+                raise ValueError(f"grads has an entry {name!r} that is not in params")
+        for name, p in params.items():
+            g = grads[name]
+            for what, a in (("parameter", p), ("gradient", g)):
+                if not (hasattr(a, "shape") and hasattr(a, "dtype")):
+                    raise TypeError(f"{what} {name!r} must be an array; got {type(a).__name__}")
+            if p.dtype.kind != "f":
+                raise TypeError(f"parameter {name!r} must be a floating array; got dtype {p.dtype}")
+            if _shape(p) != _shape(g):
+                raise ValueError(
+                    f"gradient {name!r} has shape {_shape(g)} but its parameter has shape {_shape(p)}"
+                )
+            if backend_of(p) != backend_of(g):
+                raise TypeError(
+                    f"parameter {name!r} lives on {backend_of(p)} but its gradient on "
+                    f"{backend_of(g)}; move them to the same backend"
+                )
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparams.items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, optionally with momentum or Nesterov momentum.
+
+    The velocity :math:`v` starts at zero and accumulates gradients; the learning rate
+    multiplies it when the parameter moves (the form PyTorch uses). See
+    ``docs/derivations.md`` §8.
+
+    Plain SGD (``momentum=0``):
+
+    .. math:: p \leftarrow p - \eta\, g
+
+    Momentum (heavy ball):
+
+    .. math::
+
+        v &\leftarrow \mu v + g \\
+        p &\leftarrow p - \eta\, v
+
+    Nesterov momentum (``nesterov=True``): step with the gradient plus the velocity one
+    step ahead,
+
+    .. math::
+
+        v &\leftarrow \mu v + g \\
+        p &\leftarrow p - \eta\,(g + \mu v)
+
+    This is Sutskever et al. (2013)'s look-ahead rule
+    :math:`u \leftarrow \mu u - \eta \nabla f(\theta + \mu u),\ \theta \leftarrow \theta + u`
+    written in the look-ahead point :math:`p = \theta + \mu u` (with :math:`u = -\eta v`),
+    so that the gradient is taken at the parameters themselves.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    momentum : float, default 0.0
+        :math:`\mu \in [0, 1)`. Zero keeps no state.
+    nesterov : bool, default False
+        Use Nesterov momentum; needs ``momentum > 0``.
+    """
+
+    def __init__(self, lr, momentum=0.0, nesterov=False):
+        super().__init__(lr)
+        self.momentum = _unit_interval("momentum", momentum)
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov must be True or False; got {type(nesterov).__name__} {nesterov!r}")
+        if nesterov and self.momentum == 0.0:
+            raise ValueError("nesterov=True needs momentum > 0; got momentum=0.0")
+        self.nesterov = nesterov
+        self.state_names = ("velocity",) if self.momentum > 0.0 else ()
+
+    @property
+    def hyperparams(self):
+        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov}
+
+    def _update(self, name, p, g, s):
+        lr, mu = self.lr, self.momentum
+        s["t"] += 1
+        if mu == 0.0:
+            p -= lr * g
+            return
+        v = s["velocity"]
+        v *= mu
+        v += g
+        if self.nesterov:
+            p -= lr * (g + mu * v)
+        else:
+            p -= lr * v
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015): a step per coordinate scaled by running gradient moments.
+
+    With :math:`m, v` starting at zero and :math:`t` the number of steps this parameter
+    has taken (1 on its first step), see ``docs/derivations.md`` §8:
+
+    .. math::
+
+        m &\leftarrow \beta_1 m + (1 - \beta_1)\, g \\
+        v &\leftarrow \beta_2 v + (1 - \beta_2)\, g \odot g \\
+        \hat m &= m / (1 - \beta_1^t), \qquad \hat v = v / (1 - \beta_2^t) \\
+        p &\leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)
+
+    The bias correction undoes the pull of the zero start: on the first step
+    :math:`\hat m = g` and :math:`\hat v = g^2`, so every coordinate moves by about
+    :math:`\eta`, whatever the scale of its gradient. Forgetting :math:`t` here is a known
+    trap. :math:`t` is counted per parameter name, so a parameter that joins later (or
+    a second model trained with the same optimizer) starts its own correction at
+    :math:`t = 1`.
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+        Learning rate :math:`\eta > 0`.
+    betas : (float, float), default (0.9, 0.999)
+        Decay rates :math:`\beta_1, \beta_2 \in [0, 1)` of the two moments.
+    eps : float, default 1e-8
+        :math:`\epsilon > 0`, added to :math:`\sqrt{\hat v}` so that no division is by zero.
+    """
+
+    state_names = ("m", "v")
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(lr)
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__"):
+            raise TypeError(f"betas must be a pair (beta1, beta2); got {type(betas).__name__} {betas!r}")
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2); got {len(betas)} values {betas!r}")
+        self.beta1 = _unit_interval("betas[0]", betas[0])
+        self.beta2 = _unit_interval("betas[1]", betas[1])
+        self.eps = _positive("eps", eps)
+
+    @property
+    def betas(self):
+        return (self.beta1, self.beta2)
+
+    @property
+    def hyperparams(self):
+        return {"lr": self.lr, "betas": self.betas, "eps": self.eps}
+
+    def _update(self, name, p, g, s):
+        xp = array_module(p)
+        beta1, beta2 = self.beta1, self.beta2
+        s["t"] += 1
+        t = s["t"]
+        m, v = s["m"], s["v"]
+        m *= beta1
+        m += (1.0 - beta1) * g
+        v *= beta2
+        v += (1.0 - beta2) * (g * g)
+        m_hat = m / (1.0 - beta1**t)
+        v_hat = v / (1.0 - beta2**t)
+        p -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)

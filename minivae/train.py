@@ -1,0 +1,104 @@
+"""The training loop shared by every model: shuffled mini-batches, progress, history.
+
+``fit`` never computes a gradient itself: it asks the model for
+``loss_terms_and_grads`` on each batch and hands the gradients to the optimizer.
+"""
+from __future__ import annotations
+
+import time
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite; the model keeps its last finite parameters."""
+
+
+def _progress(iterable, total, desc, verbose):
+    if not verbose:
+        return iterable
+    from tqdm.auto import tqdm  # imported here: `import minivae` stays light
+
+    return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True)
+
+
+def _finite(value):
+    return value == value and value not in (float("inf"), float("-inf"))
+
+
+def _batches(n, batch_size, perm):
+    for start in range(0, n, batch_size):
+        yield perm[start:start + batch_size]
+
+
+def _diverged(model, params, backup, value, where, optimizer):
+    for k, v in params.items():
+        v[...] = backup[k]
+    raise TrainingDivergedError(
+        f"the loss became {value} in {where}; training stopped and the model keeps the "
+        "parameters of its last finite step. Try a lower learning rate (the optimizer's lr "
+        f"is {optimizer.lr:g})."
+    )
+
+
+def fit(model, X, y=None, *, epochs, batch_size=128, optimizer=None, validation_data=None,
+        verbose=True, log_every=None):
+    """Train ``model`` on ``X`` (and labels ``y`` for a CVAE). See :meth:`Model.fit`."""
+    from ._checks import check_positive_int
+    from .optim import Adam
+
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    # reading the loss is free on the CPU; on a GPU it waits for the device, so check less often
+    if log_every is None:
+        log_every = 1 if model.backend == "numpy" else 20
+    log_every = check_positive_int(log_every, "log_every")
+    X, y = model._prepare(X, y, name="X")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (1, 2):
+            raise TypeError("validation_data must be a tuple (X_val,) or (X_val, y_val)")
+        Xv, yv = model._prepare(*validation_data, name="validation_data") if len(validation_data) == 2 \
+            else model._prepare(validation_data[0], None, name="validation_data")
+    optimizer = optimizer if optimizer is not None else Adam()
+    params = model.params
+    backup = {k: v.copy() for k, v in params.items()}  # the last parameters whose loss was finite
+    n = X.shape[0]
+    n_batches = -(-n // batch_size)
+    history = model.history
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        perm = model.rng.permutation(n)
+        sums, count = {}, 0
+        bar = _progress(_batches(n, batch_size, perm), n_batches, f"epoch {epoch}/{epochs}", verbose)
+        for i, idx in enumerate(bar):
+            xb = X[idx]
+            yb = None if y is None else y[idx]
+            terms, grads = model.loss_terms_and_grads(xb, yb, check=False)
+            loss = terms["loss"]
+            if (i + 1) % log_every == 0 or i + 1 == n_batches:
+                value = float(loss)  # on a GPU this is the one host synchronisation
+                if not _finite(value):
+                    _diverged(model, params, backup, value, f"epoch {epoch} (batch {i + 1} of {n_batches})",
+                              optimizer)
+                for k, v in params.items():
+                    backup[k][...] = v
+                if verbose and hasattr(bar, "set_postfix"):
+                    bar.set_postfix(loss=f"{value:.4f}")
+            m = xb.shape[0]
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + v * m
+            count += m
+            optimizer.step(params, grads)
+        xp = model.xp
+        if not all(bool(xp.isfinite(v).all()) for v in params.values()):
+            _diverged(model, params, backup, "nan", f"the last step of epoch {epoch}", optimizer)
+        record = {k: float(v) / count for k, v in sums.items()}
+        if validation_data is not None:
+            for k, v in model.evaluate_terms(Xv, yv).items():
+                record[f"val_{k}"] = v
+        record["time"] = time.perf_counter() - start
+        history["epoch"].append(len(history["epoch"]) + 1)
+        for k, v in record.items():
+            history.setdefault(k, []).append(v)
+        if verbose:
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "time")
+            print(f"epoch {epoch}/{epochs}: {shown} ({record['time']:.1f} s)", flush=True)
+    return history
