@@ -155,7 +155,7 @@ def numerical_gradient(f, x, h=1e-4):
 
 
 def _resolution_floor(size, h, tol):
-    """The smallest gradient central differences can resolve on values of ``size``, over ``tol``.
+    r"""The smallest gradient central differences can resolve on values of ``size``, over ``tol``.
 
     A difference of two values of size :math:`|f|` cannot resolve a slope finer than
     about :math:`\epsilon |f| / s`. Gradient entries below that resolution (divided by
