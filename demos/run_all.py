@@ -1,0 +1,45 @@
+"""Run every demo on the embedded data sets and say where the pictures are.
+
+    python demos/run_all.py            # the full stories (a few minutes on 2 cores)
+    python demos/run_all.py --quick    # seconds each: what the test suite runs
+"""
+import argparse
+import importlib.util
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+#: the stories, in the order a course would tell them
+DEMOS = [
+    "quickstart",
+]
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(f"minivae_demo_{name}", os.path.join(HERE, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Run every minivae demo.")
+    parser.add_argument("--quick", action="store_true", help="tiny runs, seconds each")
+    parser.add_argument("--out", default="out", help="folder for the figures (default: ./out)")
+    parser.add_argument("--only", nargs="*", choices=DEMOS, help="run just these demos")
+    args = parser.parse_args(argv)
+    names = args.only or DEMOS
+    for name in names:
+        print(f"\n=== {name} " + "=" * (60 - len(name)), flush=True)
+        start = time.perf_counter()
+        demo_args = ["--out", os.path.join(args.out, name)] + (["--quick"] if args.quick else [])
+        load(name).main(demo_args)
+        print(f"--- {name} done in {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"\nFigures are in {os.path.abspath(args.out)}/<demo>/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
