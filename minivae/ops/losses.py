@@ -77,3 +77,46 @@ def bce_with_logits(logits, target, *, check_target=True):
     p = xp.where(logits >= 0, 1.0, e) / (1.0 + e)  # sigma(l) from the same e
     dlogits = (p - target) * (1.0 / B)
     return loss, dlogits
+
+
+def softmax_cross_entropy(logits, labels):
+    r"""Cross-entropy of a softmax classifier, from logits and integer labels (§4.3).
+
+    With :math:`p_{bk} = e^{l_{bk}} / \sum_m e^{l_{bm}}` and the true class :math:`y_b`:
+
+    .. math::
+        L = -\frac{1}{B}\sum_b \log p_{b, y_b}, \qquad
+        \frac{\partial L}{\partial l_{bk}} = \frac{1}{B}\big(p_{bk} - 1[k = y_b]\big)
+
+    The log-softmax is computed after subtracting each row's maximum logit, which
+    changes nothing mathematically and keeps every ``exp`` at most 1.
+
+    Parameters
+    ----------
+    logits : array, shape (B, K)
+    labels : integer array, shape (B,), values in 0 .. K-1
+
+    Returns
+    -------
+    loss : 0-d array
+    dlogits : array, shape (B, K)
+    """
+    check_array(logits, "logits", ndim=2)
+    xp = array_module(logits)
+    B, K = logits.shape
+    if getattr(labels, "dtype", None) is None or labels.dtype.kind not in "iu":
+        raise TypeError("labels must be an integer array of class indices")
+    if labels.ndim != 1 or labels.shape[0] != B:
+        raise ValueError(f"labels must have shape ({B},), one class per row of logits; got {tuple(labels.shape)}")
+    if B and (int(labels.min()) < 0 or int(labels.max()) >= K):
+        raise ValueError(f"labels must lie in 0 .. {K - 1}; got values in [{int(labels.min())}, {int(labels.max())}]")
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = xp.exp(shifted)
+    sum_exp = exp.sum(axis=1, keepdims=True)
+    log_p = shifted - xp.log(sum_exp)
+    rows = xp.arange(B)
+    loss = -log_p[rows, labels].sum() / B
+    dlogits = exp / sum_exp
+    dlogits[rows, labels] -= 1.0
+    dlogits *= 1.0 / B
+    return loss, dlogits
