@@ -37,11 +37,13 @@ def check_finite(a, name):
 
 def check_unit_interval(a, name):
     """Raise ``ValueError`` unless every entry of ``a`` lies in [0, 1]."""
-    if a.size and (float(a.min()) < 0.0 or float(a.max()) > 1.0):
+    if not a.size:
+        return
+    lo, hi = float(a.min()), float(a.max())
+    if not (lo >= 0.0 and hi <= 1.0):  # written so that NaN fails too
         raise ValueError(
             f"{name} must lie in [0, 1] (probabilities or pixel intensities scaled to [0, 1]); "
-            f"got values in [{float(a.min()):g}, {float(a.max()):g}]. "
-            "Divide raw 0..255 pixels by 255 first."
+            f"got values in [{lo:g}, {hi:g}]. Divide raw 0..255 pixels by 255 first."
         )
 
 

@@ -265,5 +265,8 @@ def check_scalar(f, params, grads, *, h=1e-4, tol=1e-6, floor=1e-3, keys=None):
     missing = [k for k in keys if k not in params]
     if missing:
         raise ValueError(f"grads has keys that params lacks: {missing}")
+    for k in keys:
+        if getattr(params[k], "dtype", None) is None or params[k].dtype.itemsize < 8:
+            raise TypeError(f"{k} must be a float64 array for a gradient check")
     pairs = [(k, grads[k], numerical_gradient(f, params[k], h)) for k in keys]
     return _report(pairs, tol, floor, abs_floor=_resolution_floor(abs(float(f())), h, tol))

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..backend import array_module
-from .._checks import check_array, check_same_shape
+from .._checks import check_array, check_number, check_same_shape
 
 
 def _check_dout(dout, kept):
+    check_array(dout, "dout")
     check_same_shape(kept, "the activation's input", dout, "dout")
 
 
@@ -58,7 +59,7 @@ def leaky_relu_forward(x, negative_slope=0.01):
     """
     check_array(x, "x")
     xp = array_module(x)
-    a = float(negative_slope)
+    a = check_number(negative_slope, "negative_slope", low=0.0)
     return xp.where(x > 0, x, a * x), LeakyReLUCache(x, a)
 
 
@@ -161,6 +162,7 @@ def identity_forward(x):
 
 def identity_backward(dout, cache):
     """:math:`dx = dout`."""
+    check_array(dout, "dout")
     if tuple(dout.shape) != cache.shape:
         raise ValueError(f"dout must have shape {cache.shape}; got {tuple(dout.shape)}")
     return dout

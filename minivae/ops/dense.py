@@ -70,6 +70,7 @@ def dense_backward(dout, cache):
     dW : array, shape (in, out)
     db : array, shape (out,)
     """
+    check_array(dout, "dout", ndim=2)
     x, W = cache
     if tuple(dout.shape) != (x.shape[0], W.shape[1]):
         raise ValueError(

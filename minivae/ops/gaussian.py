@@ -100,6 +100,7 @@ def reparameterize_backward(dz, cache):
         Equal to ``dz`` (a copy, so that callers may accumulate into it).
     dlogvar : array, shape (B, J)
     """
+    check_array(dz, "dz")
     check_same_shape(cache.eps, "eps", dz, "dz")
     dmu = dz.copy()
     dlogvar = dz * (0.5 * cache.std) * cache.eps
