@@ -54,12 +54,21 @@ def save(model, path):
 
 def _read(path):
     try:
-        with numpy.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
+        data = numpy.load(path, allow_pickle=False)
+        if not hasattr(data, "files"):  # a plain .npy array, not an .npz archive
+            raise ValueError(f"it holds a single {type(data).__name__}, not an .npz archive")
+        with data:
+            arrays = {k: data[k] for k in data.files}
     except FileNotFoundError:
         raise
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as err:
+    # NotImplementedError: zipfile's answer to a damaged compression-method field
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError, NotImplementedError) as err:
         raise ValueError(f"{path!r} is not a readable minivae checkpoint (.npz): {err}") from None
+    # numpy hands back a zip member that is not a .npy file as raw bytes
+    odd = sorted(k for k, v in arrays.items() if not hasattr(v, "dtype"))
+    if odd:
+        raise ValueError(f"{path!r} is not a minivae checkpoint: entries {odd} are not .npy arrays")
+    return arrays
 
 
 def load(path):
@@ -87,13 +96,13 @@ def load(path):
                          if isinstance(meta, dict) else f"{path!r}: malformed config")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{path!r}: checkpoint format version {meta.get('format_version')!r} is not supported")
-    cls = MODELS.get(meta.get("class"))
+    cls = MODELS.get(meta.get("class")) if isinstance(meta.get("class"), str) else None
     if cls is None:
         raise ValueError(f"{path!r}: unknown model class {meta.get('class')!r}; known: {sorted(MODELS)}")
     try:
         model = cls(**meta["config"])
     except (TypeError, ValueError, KeyError) as err:
-        raise ValueError(f"{path!r}: its config cannot build a {cls.__name__}: {err}") from None
+        raise ValueError(f"{path!r}: its config cannot build the model {cls.__name__}: {err}") from None
     params = model.params
     stored = {k[len(_PREFIX):]: v for k, v in data.items() if k.startswith(_PREFIX)}
     if set(stored) != set(params):

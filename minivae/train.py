@@ -29,6 +29,20 @@ def _batches(n, batch_size, perm):
         yield perm[start:start + batch_size]
 
 
+def _float_warnings_off():
+    """Silence NumPy's overflow/invalid warnings inside the loop.
+
+    A diverging run overflows long before its loss is read; the loop itself checks the
+    loss and the parameters and raises :class:`TrainingDivergedError` with the last finite
+    parameters restored. Left on, the warnings would only add noise, and where they are
+    errors (``-W error``) they would escape before the parameters are restored. CuPy
+    does not warn, so this touches NumPy only.
+    """
+    from .backend import module_for
+
+    return module_for("numpy").errstate(over="ignore", invalid="ignore", divide="ignore")
+
+
 def _diverged(model, params, backup, value, where, optimizer):
     for k, v in params.items():
         v[...] = backup[k]
@@ -63,42 +77,43 @@ def fit(model, X, y=None, *, epochs, batch_size=128, optimizer=None, validation_
     n = X.shape[0]
     n_batches = -(-n // batch_size)
     history = model.history
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        perm = model.rng.permutation(n)
-        sums, count = {}, 0
-        bar = _progress(_batches(n, batch_size, perm), n_batches, f"epoch {epoch}/{epochs}", verbose)
-        for i, idx in enumerate(bar):
-            xb = X[idx]
-            yb = None if y is None else y[idx]
-            terms, grads = model.loss_terms_and_grads(xb, yb, check=False)
-            loss = terms["loss"]
-            if (i + 1) % log_every == 0 or i + 1 == n_batches:
-                value = float(loss)  # on a GPU this is the one host synchronisation
-                if not _finite(value):
-                    _diverged(model, params, backup, value, f"epoch {epoch} (batch {i + 1} of {n_batches})",
-                              optimizer)
-                for k, v in params.items():
-                    backup[k][...] = v
-                if verbose and hasattr(bar, "set_postfix"):
-                    bar.set_postfix(loss=f"{value:.4f}")
-            m = xb.shape[0]
-            for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + v * m
-            count += m
-            optimizer.step(params, grads)
-        xp = model.xp
-        if not all(bool(xp.isfinite(v).all()) for v in params.values()):
-            _diverged(model, params, backup, "nan", f"the last step of epoch {epoch}", optimizer)
-        record = {k: float(v) / count for k, v in sums.items()}
-        if validation_data is not None:
-            for k, v in model.evaluate_terms(Xv, yv).items():
-                record[f"val_{k}"] = v
-        record["time"] = time.perf_counter() - start
-        history["epoch"].append(len(history["epoch"]) + 1)
-        for k, v in record.items():
-            history.setdefault(k, []).append(v)
-        if verbose:
-            shown = ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "time")
-            print(f"epoch {epoch}/{epochs}: {shown} ({record['time']:.1f} s)", flush=True)
+    with _float_warnings_off():
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            perm = model.rng.permutation(n)
+            sums, count = {}, 0
+            bar = _progress(_batches(n, batch_size, perm), n_batches, f"epoch {epoch}/{epochs}", verbose)
+            for i, idx in enumerate(bar):
+                xb = X[idx]
+                yb = None if y is None else y[idx]
+                terms, grads = model.loss_terms_and_grads(xb, yb, check=False)
+                loss = terms["loss"]
+                if (i + 1) % log_every == 0 or i + 1 == n_batches:
+                    value = float(loss)  # on a GPU this is the one host synchronisation
+                    if not _finite(value):
+                        _diverged(model, params, backup, value, f"epoch {epoch} (batch {i + 1} of {n_batches})",
+                                  optimizer)
+                    for k, v in params.items():
+                        backup[k][...] = v
+                    if verbose and hasattr(bar, "set_postfix"):
+                        bar.set_postfix(loss=f"{value:.4f}")
+                m = xb.shape[0]
+                for k, v in terms.items():
+                    sums[k] = sums.get(k, 0.0) + v * m
+                count += m
+                optimizer.step(params, grads)
+            xp = model.xp
+            if not all(bool(xp.isfinite(v).all()) for v in params.values()):
+                _diverged(model, params, backup, "nan", f"the last step of epoch {epoch}", optimizer)
+            record = {k: float(v) / count for k, v in sums.items()}
+            if validation_data is not None:
+                for k, v in model.evaluate_terms(Xv, yv).items():
+                    record[f"val_{k}"] = v
+            record["time"] = time.perf_counter() - start
+            history["epoch"].append(len(history["epoch"]) + 1)
+            for k, v in record.items():
+                history.setdefault(k, []).append(v)
+            if verbose:
+                shown = ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "time")
+                print(f"epoch {epoch}/{epochs}: {shown} ({record['time']:.1f} s)", flush=True)
     return history

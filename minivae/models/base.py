@@ -197,7 +197,9 @@ class Model:
     # ------------------------------------------------------------------ inference
     def _batched(self, fn, X, batch_size):
         batch_size = check_positive_int(batch_size, "batch_size")
-        outs = [fn(X[s:s + batch_size]) for s in range(0, X.shape[0], batch_size)]
+        # an empty X still goes through fn once, so the result is empty with the right width
+        starts = range(0, X.shape[0], batch_size) or range(1)
+        outs = [fn(X[s:s + batch_size]) for s in starts]
         if isinstance(outs[0], tuple):
             return tuple(self.xp.concatenate(parts) for parts in zip(*outs))
         return self.xp.concatenate(outs)
