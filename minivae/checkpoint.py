@@ -53,6 +53,10 @@ def save(model, path):
 
 
 def _read(path):
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no checkpoint at {path!r}")
+    if not zipfile.is_zipfile(path):  # checked first: numpy's own message would suggest allow_pickle
+        raise ValueError(f"{path!r} is not a readable minivae checkpoint (.npz): not a zip archive")
     try:
         data = numpy.load(path, allow_pickle=False)
         if not hasattr(data, "files"):  # a plain .npy array, not an .npz archive
@@ -102,7 +106,7 @@ def load(path):
     try:
         model = cls(**meta["config"])
     except (TypeError, ValueError, KeyError) as err:
-        raise ValueError(f"{path!r}: its config cannot build the model {cls.__name__}: {err}") from None
+        raise ValueError(f"{path!r}: its config cannot build a model of class {cls.__name__}: {err}") from None
     params = model.params
     stored = {k[len(_PREFIX):]: v for k, v in data.items() if k.startswith(_PREFIX)}
     if set(stored) != set(params):
