@@ -13,7 +13,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 #: the stories, in the order a course would tell them
 DEMOS = [
-    "quickstart",
+    "ae_basics",                 # encoder, bottleneck, decoder; MSE against BCE
+    "dimensionality_reduction",  # AE against PCA; the linear AE that equals PCA; 2-D codes
+    "denoising",                 # plain against denoising AE, three corruptions
+    "anomaly_detection",         # reconstruction error and -ELBO as anomaly scores, ROC AUC
+    "sparse_contractive",        # activation histograms, Jacobian norms
+    "features",                  # pretraining and feature extraction for a small classifier
+    "vae",                       # mu and sigma, sampling, the latent manifold, beta
+    "cvae",                      # "generate a 7": every digit on demand
 ]
 
 

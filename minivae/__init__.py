@@ -9,7 +9,7 @@ from .backend import BackendUnavailableError, get_backend, set_backend, to_numpy
 from .checkpoint import load  # noqa: F401
 from .gradcheck import check_pair, check_scalar  # noqa: F401
 from .layers import Dense, LeakyReLU, ReLU, Sequential, Sigmoid, Softplus, Tanh  # noqa: F401
-from .models import Autoencoder  # noqa: F401
+from .models import CVAE, VAE, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder  # noqa: F401
 from .ops import (  # noqa: F401
     bce_with_logits,
     kl_standard_normal,

@@ -56,7 +56,7 @@ def _read(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
     if not zipfile.is_zipfile(path):  # checked first: numpy's own message would suggest allow_pickle
-        raise ValueError(f"{path!r} is not a readable minivae checkpoint (.npz): not a zip archive")
+        raise ValueError(f"{path!r} is not a readable minivae checkpoint (.npz): not an .npz archive (a zip of .npy files)")
     try:
         data = numpy.load(path, allow_pickle=False)
         if not hasattr(data, "files"):  # a plain .npy array, not an .npz archive
