@@ -73,15 +73,19 @@ class Dense(Layer):
         W = init_weight(rng, self.in_features, self.out_features, init, dt)
         self.params = {"W": W, "b": rng.xp.zeros(self.out_features, dtype=dt)}
         self.init = init
+        self.grad_out = None  # (dW, db) arrays to write gradients into, set by a training loop
 
     def forward(self, x):
         """``x``: (B, in) -> (B, out)."""
         out, self._cache = ops.dense_forward(x, self.params["W"], self.params["b"])
         return out
 
-    def backward(self, dy):
-        """``dy``: (B, out) -> ``dx`` (B, in); stores ``grads["W"]``, ``grads["b"]``."""
-        dx, dW, db = ops.dense_backward(dy, self._need_cache())
+    def backward(self, dy, need_dx=True):
+        """``dy``: (B, out) -> ``dx`` (B, in); stores ``grads["W"]``, ``grads["b"]``.
+
+        ``need_dx=False`` skips ``dx`` (returns ``None``), for a network's first layer.
+        """
+        dx, dW, db = ops.dense_backward(dy, self._need_cache(), need_dx=need_dx, out=self.grad_out)
         self.grads = {"W": dW, "b": db}
         return dx
 
@@ -205,8 +209,16 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, dy):
-        for layer in reversed(self.layers):
+    def backward(self, dy, need_input_grad=True):
+        """Run every layer's backward, last to first; return the gradient for the input.
+
+        ``need_input_grad=False`` lets a first Dense layer skip it (returns ``None``): an
+        encoder reading the data needs no gradient for the data.
+        """
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            if i == 0 and not need_input_grad and isinstance(layer, Dense):
+                return layer.backward(dy, need_dx=False)
             dy = layer.backward(dy)
         return dy
 

@@ -363,7 +363,11 @@ class Adam(Optimizer):
     def hyperparams(self):
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps}
 
-    def _update(self, name, p, g, s):
+    def _update_reference(self, name, p, g, s):
+        """The rule exactly as written above: the one source of truth.
+
+        :meth:`_update` computes the same numbers faster; a test proves them equal.
+        """
         xp = array_module(p)
         beta1, beta2 = self.beta1, self.beta2
         s["t"] += 1
@@ -376,3 +380,83 @@ class Adam(Optimizer):
         m_hat = m / (1.0 - beta1**t)
         v_hat = v / (1.0 - beta2**t)
         p -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
+
+    def _update(self, name, p, g, s):
+        r"""The same update as :meth:`_update_reference`, without temporaries.
+
+        Both bias corrections fold into the step size and :math:`\epsilon`
+        (Kingma & Ba 2015, end of §2): with :math:`c_2 = \sqrt{1 - \beta_2^t}`,
+
+        .. math::
+            \eta\,\frac{\hat m}{\sqrt{\hat v} + \epsilon}
+            = \underbrace{\frac{\eta\, c_2}{1 - \beta_1^t}}_{\eta_t}
+              \frac{m}{\sqrt{v} + \epsilon c_2}
+
+        so no :math:`\hat m`, :math:`\hat v` arrays are made. On NumPy the arrays are
+        walked in chunks that fit in the CPU cache; on CuPy one fused kernel does it all.
+        """
+        if not (p.flags.c_contiguous and g.flags.c_contiguous):
+            return self._update_reference(name, p, g, s)
+        s["t"] += 1
+        t = s["t"]
+        c2 = math.sqrt(1.0 - self.beta2**t)
+        lr_t = self.lr * c2 / (1.0 - self.beta1**t)
+        eps_t = self.eps * c2
+        xp = array_module(p)
+        flat = [a.reshape(-1) for a in (p, g, s["m"], s["v"])]
+        if xp.__name__ == "cupy":
+            _adam_kernel(xp)(flat[1], self.beta1, self.beta2, lr_t, eps_t, flat[0], flat[2], flat[3])
+        else:
+            _adam_chunks(*flat, self.beta1, self.beta2, lr_t, eps_t, self._workspace(xp, p.dtype))
+
+    def _workspace(self, xp, dtype):
+        """One scratch array per dtype, reused by every step (no allocation per step)."""
+        ws = getattr(self, "_work", None)
+        if ws is None or ws.dtype != dtype:
+            ws = self._work = xp.empty(_CHUNK, dtype=dtype)
+        return ws
+
+
+#: elements per chunk of the NumPy Adam step: 4 arrays of 32k float32 plus the scratch
+#: (640 KiB) stay in a typical L2 cache while the ~10 passes of the update run over them
+_CHUNK = 1 << 15
+
+
+def _adam_chunks(p, g, m, v, beta1, beta2, lr_t, eps_t, work):
+    """The folded Adam update on 1-D arrays, chunk by chunk, every pass in place."""
+    xp = array_module(p)
+    for start in range(0, p.size, _CHUNK):
+        stop = min(start + _CHUNK, p.size)
+        ps, gs, ms, vs = p[start:stop], g[start:stop], m[start:stop], v[start:stop]
+        w = work[:stop - start]
+        ms *= beta1                          # m <- beta1 m + (1 - beta1) g
+        xp.multiply(gs, 1.0 - beta1, out=w)
+        ms += w
+        vs *= beta2                          # v <- beta2 v + (1 - beta2) g^2
+        xp.multiply(gs, gs, out=w)
+        w *= 1.0 - beta2
+        vs += w
+        xp.sqrt(vs, out=w)                   # p <- p - lr_t m / (sqrt(v) + eps_t)
+        w += eps_t
+        xp.divide(ms, w, out=w)
+        w *= lr_t
+        ps -= w
+
+
+_KERNELS = {}
+
+
+def _adam_kernel(cupy):
+    """A CuPy elementwise kernel doing the folded Adam update in one launch."""
+    if "adam" not in _KERNELS:
+        _KERNELS["adam"] = cupy.ElementwiseKernel(
+            "T g, float64 beta1, float64 beta2, float64 lr_t, float64 eps_t",
+            "T p, T m, T v",
+            """
+            m = beta1 * m + (1 - beta1) * g;
+            v = beta2 * v + (1 - beta2) * g * g;
+            p -= lr_t * m / (sqrt(v) + eps_t);
+            """,
+            "minivae_adam",
+        )
+    return _KERNELS["adam"]

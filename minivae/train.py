@@ -8,6 +8,10 @@ from __future__ import annotations
 import time
 
 
+#: the name under which ``fit`` hands the optimizer the model's one flat parameter buffer
+FLAT = "all parameters (flat)"
+
+
 class TrainingDivergedError(FloatingPointError):
     """The loss became NaN or infinite; the model keeps its last finite parameters."""
 
@@ -72,12 +76,15 @@ def fit(model, X, y=None, *, epochs, batch_size=128, optimizer=None, validation_
         Xv, yv = model._prepare(*validation_data, name="validation_data") if len(validation_data) == 2 \
             else model._prepare(validation_data[0], None, name="validation_data")
     optimizer = optimizer if optimizer is not None else Adam()
-    params = model.params
-    backup = {k: v.copy() for k, v in params.items()}  # the last parameters whose loss was finite
     n = X.shape[0]
     n_batches = -(-n // batch_size)
     history = model.history
-    with _float_warnings_off():
+    with _float_warnings_off(), model._gradient_buffers() as (flat, flat_grad, grad_views):
+        # The optimizer sees the model's parameters as one array (under one name), so a
+        # step is a few passes over one buffer; `backup` is the last parameters whose loss
+        # was finite, refreshed with a single copy.
+        params, grads_flat = {FLAT: flat}, {FLAT: flat_grad}
+        backup = {FLAT: flat.copy()}
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             perm = model.rng.permutation(n)
@@ -87,23 +94,24 @@ def fit(model, X, y=None, *, epochs, batch_size=128, optimizer=None, validation_
                 xb = X[idx]
                 yb = None if y is None else y[idx]
                 terms, grads = model.loss_terms_and_grads(xb, yb, check=False)
+                for k, g in grads.items():
+                    if g is not grad_views[k]:  # a gradient made outside the layers (a penalty's)
+                        grad_views[k][...] = g
                 loss = terms["loss"]
                 if (i + 1) % log_every == 0 or i + 1 == n_batches:
                     value = float(loss)  # on a GPU this is the one host synchronisation
                     if not _finite(value):
                         _diverged(model, params, backup, value, f"epoch {epoch} (batch {i + 1} of {n_batches})",
                                   optimizer)
-                    for k, v in params.items():
-                        backup[k][...] = v
+                    backup[FLAT][...] = flat
                     if verbose and hasattr(bar, "set_postfix"):
                         bar.set_postfix(loss=f"{value:.4f}")
                 m = xb.shape[0]
                 for k, v in terms.items():
                     sums[k] = sums.get(k, 0.0) + v * m
                 count += m
-                optimizer.step(params, grads)
-            xp = model.xp
-            if not all(bool(xp.isfinite(v).all()) for v in params.values()):
+                optimizer.step(params, grads_flat)
+            if not bool(model.xp.isfinite(flat).all()):
                 _diverged(model, params, backup, "nan", f"the last step of epoch {epoch}", optimizer)
             record = {k: float(v) / count for k, v in sums.items()}
             if validation_data is not None:

@@ -62,6 +62,7 @@ class Autoencoder(Model):
         code_act = None if code_activation == "linear" else code_activation
         self.blocks["encoder"] = mlp(enc_sizes, activation, self.rng, self.dtype, last_activation=code_act)
         self.blocks["decoder"] = mlp(enc_sizes[::-1], activation, self.rng, self.dtype)
+        self._pack_params()
 
     def config(self):
         cfg = super().config()
@@ -125,7 +126,7 @@ class Autoencoder(Model):
         dcode = self.decoder.backward(dout)
         if dcode_pen is not None:
             dcode = dcode + dcode_pen
-        self.encoder.backward(dcode)
+        self.encoder.backward(dcode, need_input_grad=False)  # the data need no gradient
         g = self._collect_grads()
         for k, v in direct.items():
             g[k] = g[k] + v

@@ -5,6 +5,8 @@ define ``loss_terms_and_grads``; everything else here is bookkeeping.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from .._checks import check_array, check_finite, check_positive_int, check_unit_interval
 from ..backend import Random, asarray, get_backend, module_for, resolve_dtype, to_numpy
 from ..layers import Dense, Sequential, make_activation
@@ -88,6 +90,59 @@ class Model:
     def _collect_grads(self):
         return {f"{b}.{k}": v for b, block in self.blocks.items() for k, v in block.grads.items()}
 
+    # ------------------------------------------------------------------ one flat buffer
+    def _dense_layers(self):
+        return [layer for block in self.blocks.values() for layer in block.layers if layer.params]
+
+    def _pack_params(self):
+        """Put every parameter in one flat buffer; each layer keeps views into it.
+
+        ``params`` still names each array, and editing one edits the model, but an
+        optimizer can now update everything in a few passes over one array, and a
+        training loop can copy all parameters at once. Called at the end of
+        construction, and again whenever the arrays have been replaced (``to``).
+        """
+        xp = self.xp
+        layers = self._dense_layers()
+        n = sum(int(v.size) for layer in layers for v in layer.params.values())
+        flat = xp.empty(n, dtype=self.dtype)
+        flat_grad = xp.zeros(n, dtype=self.dtype)
+        grad_views, offset = {}, 0
+        for layer in layers:
+            for k, v in list(layer.params.items()):
+                view = flat[offset:offset + v.size].reshape(v.shape)
+                view[...] = v
+                layer.params[k] = view
+                grad_views[id(view)] = flat_grad[offset:offset + v.size].reshape(v.shape)
+                offset += int(v.size)
+        self._flat = (flat, flat_grad, grad_views)
+
+    def _packed(self):
+        """``(flat_params, flat_grads, {id(param view): grad view})``, re-packed if stale."""
+        flat = getattr(self, "_flat", None)
+        if flat is None or any(id(v) not in flat[2] for v in self.params.values()):
+            self._pack_params()
+        return self._flat
+
+    @contextmanager
+    def _gradient_buffers(self):
+        """While active, every Dense layer writes its gradients into the flat gradient buffer.
+
+        Yields ``(flat_params, flat_grads, views)`` with ``views`` name -> the gradient
+        view of that parameter. Outside it, ``loss_and_grads`` returns fresh arrays, so
+        a caller keeping gradients from two calls never sees one overwrite the other.
+        """
+        flat, flat_grad, grad_views = self._packed()
+        layers = self._dense_layers()
+        for layer in layers:
+            layer.grad_out = tuple(grad_views[id(layer.params[k])] for k in ("W", "b"))
+        views = {name: grad_views[id(v)] for name, v in self.params.items()}
+        try:
+            yield flat, flat_grad, views
+        finally:
+            for layer in layers:
+                layer.grad_out = None
+
     def n_params(self):
         """Number of scalar parameters."""
         return sum(int(v.size) for v in self.params.values())
@@ -98,6 +153,7 @@ class Model:
             block.to(backend)
         self.backend = backend
         self.rng = Random(self.rng.spawn_seed(), backend=backend)
+        self._pack_params()
         return self
 
     # ------------------------------------------------------------------ input checks

@@ -135,6 +135,7 @@ class VAE(Model):
         self.blocks["logvar"] = mlp((h, self.latent_dim), activation, self.rng, self.dtype)
         dec_sizes = (self.latent_dim + c, *self.hidden_dims[::-1], self.input_dim)
         self.blocks["decoder"] = mlp(dec_sizes, activation, self.rng, self.dtype)
+        self._pack_params()
 
     @property
     def encoder(self):
@@ -265,7 +266,7 @@ class VAE(Model):
         dmu += self.beta * dmu_kl                  # mu and logvar feed two branches: add (§0)
         dlogvar += self.beta * dlogvar_kl
         dh = self.blocks["mu"].backward(dmu) + self.blocks["logvar"].backward(dlogvar)
-        self.encoder.backward(dh)                  # dx of the first layer is computed and dropped
+        self.encoder.backward(dh, need_input_grad=False)  # the data need no gradient
         return terms, self._collect_grads()
 
     # ------------------------------------------------------------------ batched inference (shared)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .._checks import check_array
+from ..backend import array_module
 
 
 class DenseCache(NamedTuple):
@@ -49,7 +50,7 @@ def dense_forward(x, W, b):
     return out, DenseCache(x, W)
 
 
-def dense_backward(dout, cache):
+def dense_backward(dout, cache, *, need_dx=True, out=None):
     r"""Gradients of the dense layer (docs/derivations.md §1).
 
     By the chain rule on :math:`\mathrm{out}_{bk} = \sum_i x_{bi} W_{ik} + b_k`:
@@ -63,10 +64,16 @@ def dense_backward(dout, cache):
         Upstream gradient :math:`\partial L / \partial \mathrm{out}`.
     cache : DenseCache
         From :func:`dense_forward`.
+    need_dx : bool
+        ``False`` skips ``dx`` (returned as ``None``): the first layer of a network has
+        no use for the gradient of its data, and skipping it saves one matrix product.
+    out : (array, array), optional
+        Arrays of shapes (in, out) and (out,) to write ``dW`` and ``db`` into (a
+        training loop reuses them, so a step allocates nothing for the gradients).
 
     Returns
     -------
-    dx : array, shape (B, in)
+    dx : array, shape (B, in), or None
     dW : array, shape (in, out)
     db : array, shape (out,)
     """
@@ -77,7 +84,9 @@ def dense_backward(dout, cache):
             f"dout must have the shape of the layer's output, {(x.shape[0], W.shape[1])}; "
             f"got {tuple(dout.shape)}"
         )
-    dx = dout @ W.T
-    dW = x.T @ dout
-    db = dout.sum(axis=0)
+    xp = array_module(dout)
+    dW_out, db_out = (None, None) if out is None else out
+    dx = dout @ W.T if need_dx else None
+    dW = xp.matmul(x.T, dout, out=dW_out)
+    db = dout.sum(axis=0, out=db_out)
     return dx, dW, db
