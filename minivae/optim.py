@@ -410,7 +410,7 @@ class Adam(Optimizer):
             _adam_chunks(*flat, self.beta1, self.beta2, lr_t, eps_t, self._workspace(xp, p.dtype))
 
     def _workspace(self, xp, dtype):
-        """One scratch array per dtype, reused by every step (no allocation per step)."""
+        """One scratch chunk per dtype, reused by every step (no allocation per step)."""
         ws = getattr(self, "_work", None)
         if ws is None or ws.dtype != dtype:
             ws = self._work = xp.empty(_CHUNK, dtype=dtype)

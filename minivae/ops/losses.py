@@ -71,11 +71,19 @@ def bce_with_logits(logits, target, *, check_target=True):
         check_unit_interval(target, "target")
     xp = array_module(logits)
     B = logits.shape[0]
-    e = xp.exp(-xp.abs(logits))  # in (0, 1]: never overflows
-    softplus = xp.maximum(logits, 0) + xp.log1p(e)
-    loss = (softplus - target * logits).sum() / B
-    p = xp.where(logits >= 0, 1.0, e) / (1.0 + e)  # sigma(l) from the same e
-    dlogits = (p - target) * (1.0 / B)
+    # (each line works in place on arrays it made itself: a training step runs this
+    # on every pixel of every image, so passes over memory are what it costs)
+    e = xp.abs(logits)
+    xp.negative(e, out=e)
+    xp.exp(e, out=e)                                   # e = exp(-|l|), in (0, 1]: never overflows
+    softplus = xp.log1p(e)
+    softplus += xp.maximum(logits, 0)                  # softplus(l) = max(l, 0) + log(1 + e)
+    loss = (softplus.sum() - xp.vdot(target, logits)) / B   # sum of t*l as one dot product
+    dlogits = xp.where(logits >= 0, 1.0, e)            # sigma(l) = (1 or e) / (1 + e), same e
+    e += 1.0
+    dlogits /= e
+    dlogits -= target
+    dlogits *= 1.0 / B
     return loss, dlogits
 
 
