@@ -97,3 +97,57 @@ def test_dense_backward_without_dx_and_into_buffers_equals_the_plain_call():
     assert none is None and dW2 is bufW and db2 is bufb
     np.testing.assert_array_equal(dW2, dW)
     np.testing.assert_array_equal(db2, db)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.VAE(12, (8,), 3),
+    lambda m: m.VAE(12, (8,), 3, likelihood="gaussian"),
+    lambda m: m.CVAE(12, 4, (8,), 3),
+    lambda m: m.Autoencoder(12, (8,), 3, loss="mse"),
+    lambda m: m.DenoisingAutoencoder(12, (8,), 3),
+    lambda m: m.SparseAutoencoder(12, (8,), 3),
+    lambda m: m.ContractiveAutoencoder(12, (8,), 3),
+])
+def test_float32_end_to_end(make):
+    """No float64 creeps into a float32 model: caches, gradients, loss terms, optimizer state."""
+    import minivae
+
+    model = make(minivae)
+    X = np.random.default_rng(0).uniform(size=(10, 12))  # float64 data: converted on the way in
+    y = np.arange(10) % 4 if isinstance(model, minivae.CVAE) else None
+    terms, grads = model.loss_terms_and_grads(X, y)
+    assert {np.asarray(v).dtype for v in terms.values()} == {np.dtype(np.float32)}
+    assert {g.dtype for g in grads.values()} == {np.dtype(np.float32)}
+    for block in model.blocks.values():
+        for layer in block.layers:
+            for field in layer._cache or ():
+                if hasattr(field, "dtype"):
+                    assert field.dtype == np.float32, (type(layer).__name__, field.dtype)
+    opt = minivae.Adam()
+    model.fit(X, y, epochs=1, batch_size=4, optimizer=opt, verbose=False)
+    assert all(s[k].dtype == np.float32 for s in opt.state.values() for k in ("m", "v"))
+    assert {p.dtype for p in model.params.values()} == {np.dtype(np.float32)}
+
+
+def test_cupy_training_step_equals_numpy():
+    """Same weights, same noise, float32: a CuPy loss, gradient and Adam step match NumPy's."""
+    from minivae import VAE, Adam
+    from minivae.backend import cupy_available, to_numpy
+
+    ok, why = cupy_available()
+    if not ok:
+        pytest.skip(f"CuPy backend unavailable: {why}")
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(64, 30)).astype(np.float32)
+    eps = rng.normal(size=(64, 4)).astype(np.float32)
+    cpu = VAE(30, (16,), 4, seed=1)
+    gpu = VAE(30, (16,), 4, seed=1).to("cupy")
+    loss_c, g_c = cpu.loss_and_grads(X, eps=eps)
+    loss_g, g_g = gpu.loss_and_grads(X, eps=eps)
+    assert loss_g == pytest.approx(loss_c, rel=1e-5)
+    for k in g_c:
+        np.testing.assert_allclose(to_numpy(g_g[k]), g_c[k], rtol=1e-5, atol=1e-6, err_msg=k)
+    Adam(1e-2).step(cpu.params, g_c)
+    Adam(1e-2).step(gpu.params, g_g)
+    for k, v in cpu.params.items():
+        np.testing.assert_allclose(to_numpy(gpu.params[k]), v, rtol=1e-5, atol=1e-6, err_msg=k)
