@@ -44,22 +44,24 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import sys
 import time
 
 import numpy as np
 
-import minivae
-from minivae import VAE, Adam
-from minivae.datasets import load_mnist_subset, train_test_split
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # _torch_peer, and minivae from a checkout (like the demos)
 
-try:  # optional: the comparison
-    import torch
-    from torch import nn
-    from torch.nn import functional as F
-except ImportError:  # pragma: no cover - depends on the machine
-    torch = None
+import minivae  # noqa: E402
+from minivae import VAE, Adam  # noqa: E402
+from minivae.datasets import load_mnist_subset, train_test_split  # noqa: E402
 
-D, H, J = 784, 400, 20
+from _torch_peer import D, H, J, MINIVAE_NAMES, torch  # noqa: E402  (torch is None without PyTorch)
+
+if torch is not None:
+    import _torch_peer  # noqa: E402
+    from _torch_peer import torch_weights  # noqa: E402
 
 
 # ---------------------------------------------------------------------- minivae
@@ -77,89 +79,29 @@ def train_minivae(model, X_train, args):
 def minivae_weights(model):
     """The weights as NumPy, in the torch model's names, (in, out) layout."""
     p = {k: minivae.to_numpy(v) for k, v in model.params.items()}
-    return {
-        "fc1": (p["encoder.0.W"], p["encoder.0.b"]),
-        "fc21": (p["mu.0.W"], p["mu.0.b"]),
-        "fc22": (p["logvar.0.W"], p["logvar.0.b"]),
-        "fc3": (p["decoder.0.W"], p["decoder.0.b"]),
-        "fc4": (p["decoder.2.W"], p["decoder.2.b"]),
-    }
+    return {name: (p[m + ".W"], p[m + ".b"]) for name, m in MINIVAE_NAMES.items()}
 
 
 # ---------------------------------------------------------------------- torch
+# The model and its loss live in _torch_peer.py (shared with train_speed.py).
 if torch is not None:
 
-    class TorchVAE(nn.Module):
-        """The pytorch/examples VAE, emitting logits (the loss applies the sigmoid stably)."""
-
-        def __init__(self):
-            super().__init__()
-            self.fc1 = nn.Linear(D, H)
-            self.fc21 = nn.Linear(H, J)
-            self.fc22 = nn.Linear(H, J)
-            self.fc3 = nn.Linear(J, H)
-            self.fc4 = nn.Linear(H, D)
-
-        def encode(self, x):
-            h = F.relu(self.fc1(x))
-            return self.fc21(h), self.fc22(h)
-
-        def decode(self, z):
-            return self.fc4(F.relu(self.fc3(z)))
-
-        def forward(self, x):
-            mu, logvar = self.encode(x)
-            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-            return self.decode(z), mu, logvar
-
-    def torch_loss(logits, x, mu, logvar):
-        """Sum over pixels and latent dimensions, mean over the batch: minivae's reduction."""
-        bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-        kld = 0.5 * torch.sum(mu.pow(2) + logvar.exp() - 1.0 - logvar)
-        return (bce + kld) / x.shape[0]
-
     def make_torch(seed, init):
-        torch.manual_seed(seed)
-        model = TorchVAE()
-        if init == "minivae":
-            with torch.no_grad():
-                for name, (W, b) in minivae_weights(make_minivae(seed)).items():
-                    layer = getattr(model, name)
-                    layer.weight.copy_(torch.from_numpy(W.T.copy()))
-                    layer.bias.copy_(torch.from_numpy(b.copy()))
-        return model
+        """PyTorch's default init, or (``init="minivae"``) minivae's initial weights for ``seed``."""
+        return _torch_peer.make_torch(seed, minivae_weights(make_minivae(seed)) if init == "minivae" else None)
 
     def train_torch(model, X_train, args, seed):
-        opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-        X = torch.from_numpy(X_train)
-        gen = torch.Generator().manual_seed(seed)
-        start = time.perf_counter()
-        model.train()
-        for _ in range(args.epochs):
-            perm = torch.randperm(X.shape[0], generator=gen)
-            for s in range(0, X.shape[0], args.batch_size):
-                xb = X[perm[s:s + args.batch_size]]
-                logits, mu, logvar = model(xb)
-                loss = torch_loss(logits, xb, mu, logvar)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-        return time.perf_counter() - start
-
-    def torch_weights(model):
-        return {name: (getattr(model, name).weight.detach().numpy().T.copy(),
-                       getattr(model, name).bias.detach().numpy().copy())
-                for name in ("fc1", "fc21", "fc22", "fc3", "fc4")}
+        return _torch_peer.train_torch(model, X_train, epochs=args.epochs, batch_size=args.batch_size,
+                                       lr=args.lr, seed=seed)
 
 
 def load_into_minivae(weights, seed):
     """A minivae VAE holding the given weights (so both are scored by the same code)."""
     model = make_minivae(seed)
-    names = {"fc1": "encoder.0", "fc21": "mu.0", "fc22": "logvar.0", "fc3": "decoder.0", "fc4": "decoder.2"}
     params = model.params
     for name, (W, b) in weights.items():
-        params[names[name] + ".W"][...] = model.xp.asarray(W)
-        params[names[name] + ".b"][...] = model.xp.asarray(b)
+        params[MINIVAE_NAMES[name] + ".W"][...] = model.xp.asarray(W)
+        params[MINIVAE_NAMES[name] + ".b"][...] = model.xp.asarray(b)
     return model
 
 
