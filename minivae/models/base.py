@@ -225,7 +225,9 @@ class Model:
         epochs : int
         batch_size : int
         optimizer : minivae.SGD or minivae.Adam, optional
-            Default ``Adam(lr=1e-3)``. One instance can be reused across calls.
+            Default ``Adam(lr=1e-3)``. One instance can be reused across calls. ``fit``
+            hands it all the parameters as one flat array (see ``_pack_params``), so its
+            state is kept under the single name ``minivae.train.FLAT``.
         validation_data : tuple, optional
             ``(X_val,)`` or ``(X_val, y_val)``; its loss is recorded each epoch.
         verbose : bool
