@@ -43,7 +43,6 @@ PyTorch is optional (``pip install torch``); without it only minivae runs.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time

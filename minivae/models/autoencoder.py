@@ -69,14 +69,6 @@ class Autoencoder(Model):
         cfg["loss"] = cfg.pop("loss_name")
         return cfg
 
-    @property
-    def encoder(self):
-        return self.blocks["encoder"]
-
-    @property
-    def decoder(self):
-        return self.blocks["decoder"]
-
     # ------------------------------------------------------------------ hooks for the variants
     def _input_for_encoder(self, x, rng):
         """What the encoder sees (the denoising autoencoder corrupts it here)."""

@@ -83,6 +83,16 @@ class Model:
         return module_for(self.backend)
 
     @property
+    def encoder(self):
+        """The block that maps data to the code (a :class:`~minivae.layers.Sequential`)."""
+        return self.blocks["encoder"]
+
+    @property
+    def decoder(self):
+        """The block that maps a code back to data."""
+        return self.blocks["decoder"]
+
+    @property
     def params(self):
         """Name -> live parameter array, e.g. ``"encoder.0.W"``. Editing one edits the model."""
         return {f"{b}.{k}": v for b, block in self.blocks.items() for k, v in block.params.items()}

@@ -137,14 +137,6 @@ class VAE(Model):
         self.blocks["decoder"] = mlp(dec_sizes, activation, self.rng, self.dtype)
         self._pack_params()
 
-    @property
-    def encoder(self):
-        return self.blocks["encoder"]
-
-    @property
-    def decoder(self):
-        return self.blocks["decoder"]
-
     # ------------------------------------------------------------------ conditioning hooks
     # A plain VAE has no condition; the CVAE overrides these two (§9.4).
     def _condition_dim(self):
