@@ -103,8 +103,8 @@ STEP_PRODUCTS = (
     ("dmu", "Wmu.T"),          # dh, first branch   (B, J) @ (J, H)
     ("dlogvar", "Wlogvar.T"),  # dh, second branch  (B, J) @ (J, H)
     # Not needed, not counted: dx = da1 @ W1.T, the gradient for the data themselves,
-    # (B, H) @ (H, D). minivae's Dense.backward computes it and the VAE drops it; PyTorch
-    # skips it because the data do not require a gradient.
+    # (B, H) @ (H, D). Neither library computes it: minivae's encoders call their first
+    # Dense layer with need_dx=False, and PyTorch's data do not require a gradient.
 )
 
 
