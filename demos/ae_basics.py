@@ -162,6 +162,13 @@ def show_codes(model, X_test, y_test, digits=(0, 1, 7)):
 #   its floor is the entropy of the image, printed alongside.
 # - To take the BCE of the MSE model, its outputs are clipped into [1e-4, 1 − 1e-4]
 #   first, since a log of 0 or of a negative number is not defined.
+#
+# What to look at: in the figure, the MSE row usually has a faint grey speckle on
+# the paper and weaker strokes. A pixel that is nearly right costs almost nothing
+# under squared error, so nothing pushes it the last bit of the way to 0 or 1. On
+# these digits the BCE model tends to win on **both** measures, squared error
+# included. Matching the loss to the data (ink probabilities) helps more than
+# optimising the exact number you report.
 
 # %%
 EPS = 1e-4  # probabilities are clipped into [EPS, 1 - EPS] before taking logs
@@ -205,7 +212,9 @@ def compare_losses(models, X_test, folder):
 # The BCE model's loss per image, epoch by epoch, on the training images (solid) and
 # the held-out ones (dashed). The held-out curve following the training curve down
 # means the model is learning how digits look in general and is not just memorising
-# its training set.
+# its training set. (In the first epoch the training curve sits above the held-out
+# one. The training loss is averaged over the epoch while the model is still
+# improving; the held-out loss is measured at the end of the epoch.)
 
 # %%
 def curves_figure(history, folder):
