@@ -24,7 +24,8 @@
 # What this demo shows, on digits the model never saw in training:
 #
 # 1. μ and σ for a few digits, printed as numbers;
-# 2. several z = μ + σ·ε for one digit, decoded: variations on that digit;
+# 2. several z = μ + σ·ε for one digit, decoded: variations on that digit (and what
+#    the same draws give if σ were 1, the prior's width);
 # 3. brand-new digits: z drawn from the prior N(0, I) and decoded;
 # 4. a walk in a straight line through code space from one digit to another;
 # 5. the loss split into its two parts, reconstruction and KL, over training;
@@ -111,7 +112,8 @@ def show_mu_sigma(model, X_test, y_test, n_digits=4, n_coords=6):
     mean_sigma = sigma.mean(axis=0)
     active = int((mean_sigma < 0.5).sum())
     headline("active code coordinates (mean σ < 0.5)", f"{active} of {model.latent_dim}")
-    headline("mean σ of the active coordinates", float(mean_sigma[mean_sigma < 0.5].mean()) if active else float("nan"))
+    if active:
+        headline("mean σ of the active coordinates", float(mean_sigma[mean_sigma < 0.5].mean()))
     return mu, sigma
 
 
@@ -119,11 +121,17 @@ def show_mu_sigma(model, X_test, y_test, n_digits=4, n_coords=6):
 # ## 4. One digit, many codes: z = μ + σ·ε
 #
 # We take one held-out digit, draw several ε from N(0, I), form z = μ + σ·ε, and decode
-# each z. Every draw is a code the encoder considers plausible for this image, so every
-# picture is a slightly different version of it: the stroke moves, thickens, bends. How
-# much depends on σ: where the encoder is sure (σ small) the versions differ only
-# subtly. The second panel is the decoding of μ itself, the model's "best guess". We also check the
-# formula: across many draws, the standard deviation of z matches σ.
+# each z (top row of `variations.png`). Every draw is a code the encoder considers
+# plausible for this image, so every picture is a version of the same digit; the
+# second panel decodes μ itself, the model's "best guess". The versions differ only a
+# little, because after training σ is small (about 0.2, section 3): the encoder is
+# fairly sure where this digit belongs.
+#
+# The bottom row uses the *same* ε with σ replaced by 1, the width the KL term would
+# like: z = μ + ε. Now the codes wander into the regions of other digits and the
+# picture stops being this digit. That is what the reconstruction term fights, and
+# why it pushes σ below 1 at a price in KL. We also check the formula: across many
+# draws, the standard deviation of z matches σ.
 
 # %%
 def variations_figure(model, x, label, folder, n=8, seed=1):
@@ -131,11 +139,14 @@ def variations_figure(model, x, label, folder, n=8, seed=1):
     sigma = np.exp(0.5 * logvar)
     rng = np.random.default_rng(seed)
     eps = rng.standard_normal((n, model.latent_dim))
-    Z = mu + sigma * eps
-    images = np.concatenate([to_numpy(x)[None, :], to_numpy(model.decode(mu)), to_numpy(model.decode(Z))])
-    titles = ["original", "decode(μ)"] + [f"ε #{k + 1}" for k in range(n)]
-    plots.image_grid(images, ncols=len(images), titles=titles, path=figure_path(folder, "variations.png"),
-                     title=f"One held-out {label}, {n} codes z = μ + σ·ε, decoded")
+    Z = mu + sigma * eps            # the encoder's cloud
+    Z_wide = mu + eps               # the same draws from a cloud as wide as the prior
+    head = np.concatenate([to_numpy(x)[None, :], to_numpy(model.decode(mu))])
+    images = np.concatenate([head, to_numpy(model.decode(Z)), head, to_numpy(model.decode(Z_wide))])
+    titles = (["original", "decode(μ)"] + [f"μ + σ·ε #{k + 1}" for k in range(n)]
+              + ["original", "decode(μ)"] + [f"μ + ε #{k + 1}" for k in range(n)])
+    plots.image_grid(images, ncols=n + 2, titles=titles, path=figure_path(folder, "variations.png"),
+                     title=f"One held-out {label}: z = μ + σ·ε decoded (top); σ set to 1 (bottom)")
     # the spread of many draws is σ: the check a learner can do by hand
     many = mu + sigma * rng.standard_normal((20000, model.latent_dim))
     err = float(np.max(np.abs(many.std(axis=0) / sigma[0] - 1)))
@@ -228,8 +239,14 @@ def two_d_figures(model, X_test, y_test, folder, n=15):
 #
 # Each model starts from the same weights and trains for as long. The table gives the
 # held-out reconstruction and KL; `beta_samples.png` decodes the *same* ten codes z,
-# drawn once from the prior, with each model (one row per β).
-# The −ELBO column always uses β = 1, the honest score, whichever β was trained.
+# drawn once from the prior, with each model (one row per β). Read it top to bottom:
+# at β = 0.1 the digits are speckled, with smudges around them; by β = 4 they are
+# smooth and a little blurred. At β = 8 the KL is so dear that the model keeps a
+# single coordinate of its code in use (the "active" column): the ten pictures still
+# differ, but only in the ways one number can make them differ (round or upright,
+# 6-ish or 1-ish), and the detail is gone.
+# The −ELBO column always uses β = 1, the honest score, whichever β was trained:
+# β = 1 is the one that optimises it, and it wins.
 
 # %%
 def beta_sweep(models, histories, X_test, folder, n=10):
@@ -291,7 +308,7 @@ def main(argv=None):
     else:
         hidden, latent, epochs, epochs_2d, n_ll, n_show = 400, 8, 30, 30, 500, 64
 
-    X_train, X_test, y_train, y_test = load_data(args.quick)
+    X_train, X_test, _, y_test = load_data(args.quick)  # the VAE never sees the training labels
     D = X_train.shape[1]
     print(f"{len(X_train)} training images, {len(X_test)} held out, {D} pixels each")
     print(f"encoder {D} → {hidden} → (μ, log σ²) of {latent} each;  decoder {latent} → {hidden} → {D}")
@@ -314,7 +331,7 @@ def main(argv=None):
     two_d_figures(vae2, X_test, y_test, folder)
 
     models, histories = {}, {}
-    for beta in (0.5, 1.0, 4.0):
+    for beta in (0.1, 0.5, 1.0, 4.0, 8.0):
         if beta == 1.0:
             models[beta], histories[beta] = vae, history  # already trained, same weights to start
         else:
