@@ -35,15 +35,15 @@ from matplotlib.lines import Line2D
 from .backend import to_numpy
 
 __all__ = [
+    "histogram",
     "image_grid",
-    "reconstructions",
-    "latent_scatter",
-    "latent_manifold",
     "interpolation_strip",
-    "training_curves",
+    "latent_manifold",
+    "latent_scatter",
+    "reconstructions",
     "roc_curve",
     "roc_plot",
-    "histogram",
+    "training_curves",
 ]
 
 DPI = 100
