@@ -151,3 +151,20 @@ def test_cupy_training_step_equals_numpy():
     Adam(1e-2).step(gpu.params, g_g)
     for k, v in cpu.params.items():
         np.testing.assert_allclose(to_numpy(gpu.params[k]), v, rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_a_replaced_parameter_array_is_repacked_and_trained():
+    """Replacing a layer's array by a new one must not leave fit training the old buffer."""
+    from minivae import Adam, Autoencoder
+
+    model = Autoencoder(6, (4,), 2, seed=0)
+    layer = model.encoder.layers[0]
+    fresh = np.random.default_rng(1).normal(size=layer.params["W"].shape).astype(np.float32)
+    before = fresh.copy()
+    layer.params["W"] = fresh
+    model.fit(np.random.default_rng(0).uniform(size=(20, 6)), epochs=1, batch_size=5,
+              optimizer=Adam(1e-2), verbose=False)
+    W = model.params["encoder.0.W"]
+    assert W is not fresh and W.base is model._packed()[0]  # now a view of the one buffer
+    assert np.abs(W - before).max() > 1e-3  # and training moved it
+    assert np.array_equal(fresh, before)  # the replaced array itself was only copied from

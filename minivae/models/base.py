@@ -117,22 +117,29 @@ class Model:
         n = sum(int(v.size) for layer in layers for v in layer.params.values())
         flat = xp.empty(n, dtype=self.dtype)
         flat_grad = xp.zeros(n, dtype=self.dtype)
-        grad_views, offset = {}, 0
+        grad_views, param_views, offset = {}, [], 0
         for layer in layers:
             for k, v in list(layer.params.items()):
                 view = flat[offset:offset + v.size].reshape(v.shape)
                 view[...] = v
                 layer.params[k] = view
+                param_views.append(view)
                 grad_views[id(view)] = flat_grad[offset:offset + v.size].reshape(v.shape)
                 offset += int(v.size)
-        self._flat = (flat, flat_grad, grad_views)
+        # param_views keeps the packed views alive, so no new array can reuse their ids
+        # and slip past the staleness check in _packed
+        self._flat = (flat, flat_grad, grad_views, param_views)
 
     def _packed(self):
-        """``(flat_params, flat_grads, {id(param view): grad view})``, re-packed if stale."""
+        """``(flat_params, flat_grads, {id(param view): grad view})``, re-packed if stale.
+
+        Stale means some layer holds an array that is not one of the packed views (it
+        was replaced, for example by ``layer.params["W"] = new``).
+        """
         flat = getattr(self, "_flat", None)
         if flat is None or any(id(v) not in flat[2] for v in self.params.values()):
             self._pack_params()
-        return self._flat
+        return self._flat[:3]
 
     @contextmanager
     def _gradient_buffers(self):
