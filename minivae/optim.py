@@ -21,6 +21,7 @@ import numbers
 from collections.abc import Mapping
 
 from minivae.backend import array_module, asarray, backend_of
+from minivae.ops import kernels
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
@@ -398,16 +399,18 @@ class Adam(Optimizer):
         if not (p.flags.c_contiguous and g.flags.c_contiguous):
             return self._update_reference(name, p, g, s)
         s["t"] += 1
-        t = s["t"]
-        c2 = math.sqrt(1.0 - self.beta2**t)
-        lr_t = self.lr * c2 / (1.0 - self.beta1**t)
-        eps_t = self.eps * c2
+        lr_t, eps_t = self._folded(s["t"])
         xp = array_module(p)
         flat = [a.reshape(-1) for a in (p, g, s["m"], s["v"])]
-        if xp.__name__ == "cupy":
-            _adam_kernel(xp)(flat[1], self.beta1, self.beta2, lr_t, eps_t, flat[0], flat[2], flat[3])
+        if kernels.usable(*flat):  # on a GPU: the whole update as one launch
+            kernels.kernel(xp, "adam")(flat[1], self.beta1, self.beta2, lr_t, eps_t, flat[0], flat[2], flat[3])
         else:
             _adam_chunks(*flat, self.beta1, self.beta2, lr_t, eps_t, self._workspace(xp, p.dtype))
+
+    def _folded(self, t):
+        """``(lr_t, eps_t)``: the step size and epsilon with step ``t``'s bias corrections folded in."""
+        c2 = math.sqrt(1.0 - self.beta2**t)
+        return self.lr * c2 / (1.0 - self.beta1**t), self.eps * c2
 
     def _workspace(self, xp, dtype):
         """One scratch chunk per dtype, reused by every step (no allocation per step)."""
@@ -443,21 +446,3 @@ def _adam_chunks(p, g, m, v, beta1, beta2, lr_t, eps_t, work):
         w *= lr_t
         ps -= w
 
-
-_KERNELS = {}
-
-
-def _adam_kernel(cupy):
-    """A CuPy elementwise kernel doing the folded Adam update in one launch."""
-    if "adam" not in _KERNELS:
-        _KERNELS["adam"] = cupy.ElementwiseKernel(
-            "T g, float64 beta1, float64 beta2, float64 lr_t, float64 eps_t",
-            "T p, T m, T v",
-            """
-            m = beta1 * m + (1 - beta1) * g;
-            v = beta2 * v + (1 - beta2) * g * g;
-            p -= lr_t * m / (sqrt(v) + eps_t);
-            """,
-            "minivae_adam",
-        )
-    return _KERNELS["adam"]

@@ -33,6 +33,15 @@ def _batches(n, batch_size, perm):
         yield perm[start:start + batch_size]
 
 
+def _epoch_mean(xp, values, sizes):
+    """The mean over the epoch's examples of a term given per batch (a batch-size-weighted mean).
+
+    Reduced once per epoch, in float64, with one read from the device.
+    """
+    w = xp.asarray(sizes, dtype="float64")
+    return float(xp.stack(values).astype("float64") @ w) / float(sum(sizes))
+
+
 def _float_warnings_off():
     """Silence NumPy's overflow/invalid warnings inside the loop.
 
@@ -88,7 +97,7 @@ def fit(model, X, y=None, *, epochs, batch_size=128, optimizer=None, validation_
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             perm = model.rng.permutation(n)
-            sums, count = {}, 0
+            per_batch, sizes = {}, []  # each batch's terms, kept as arrays: no device work per step
             bar = _progress(_batches(n, batch_size, perm), n_batches, f"epoch {epoch}/{epochs}", verbose)
             for i, idx in enumerate(bar):
                 xb = X[idx]
@@ -106,14 +115,13 @@ def fit(model, X, y=None, *, epochs, batch_size=128, optimizer=None, validation_
                     backup[FLAT][...] = flat
                     if verbose and hasattr(bar, "set_postfix"):
                         bar.set_postfix(loss=f"{value:.4f}")
-                m = xb.shape[0]
                 for k, v in terms.items():
-                    sums[k] = sums.get(k, 0.0) + v * m
-                count += m
+                    per_batch.setdefault(k, []).append(v)
+                sizes.append(xb.shape[0])
                 optimizer.step(params, grads_flat)
             if not bool(model.xp.isfinite(flat).all()):
                 _diverged(model, params, backup, "nan", f"the last step of epoch {epoch}", optimizer)
-            record = {k: float(v) / count for k, v in sums.items()}
+            record = {k: _epoch_mean(model.xp, v, sizes) for k, v in per_batch.items()}
             if validation_data is not None:
                 for k, v in model.evaluate_terms(Xv, yv).items():
                     record[f"val_{k}"] = v

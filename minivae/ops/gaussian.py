@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from ..backend import array_module
 from .._checks import check_array, check_same_shape
+from . import kernels
 
 
 def kl_standard_normal(mu, logvar):
@@ -40,6 +41,9 @@ def kl_standard_normal(mu, logvar):
     check_same_shape(mu, "mu", logvar, "logvar")
     xp = array_module(mu)
     B = mu.shape[0]
+    if kernels.usable(mu, logvar):  # on a GPU: the lines below as one launch
+        kl, dmu, dlogvar = kernels.kernel(xp, "kl_standard_normal")(mu, logvar, 1.0 / B)
+        return kl.sum() / B, dmu, dlogvar
     var = xp.exp(logvar)
     kl = 0.5 * (mu * mu + var - 1.0 - logvar).sum() / B
     dmu = mu * (1.0 / B)
@@ -76,6 +80,9 @@ def reparameterize(mu, logvar, eps):
     check_array(eps, "eps", ndim=2)
     check_same_shape(mu, "mu", logvar, "logvar")
     check_same_shape(mu, "mu", eps, "eps")
+    if kernels.usable(mu, logvar, eps):  # on a GPU: the two lines below as one launch
+        z, std = kernels.kernel(array_module(mu), "reparameterize")(mu, logvar, eps)
+        return z, ReparamCache(std, eps)
     std = array_module(mu).exp(0.5 * logvar)
     z = mu + std * eps
     return z, ReparamCache(std, eps)
@@ -102,6 +109,8 @@ def reparameterize_backward(dz, cache):
     """
     check_array(dz, "dz")
     check_same_shape(cache.eps, "eps", dz, "dz")
+    if kernels.usable(dz, cache.std, cache.eps):  # on a GPU: the two lines below as one launch
+        return kernels.kernel(array_module(dz), "reparameterize_backward")(dz, cache.std, cache.eps)
     dmu = dz.copy()
     dlogvar = dz * (0.5 * cache.std) * cache.eps
     return dmu, dlogvar

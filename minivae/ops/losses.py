@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..backend import array_module
 from .._checks import check_array, check_same_shape, check_unit_interval
+from . import kernels
 
 
 def mse(pred, target):
@@ -71,6 +72,9 @@ def bce_with_logits(logits, target, *, check_target=True):
         check_unit_interval(target, "target")
     xp = array_module(logits)
     B = logits.shape[0]
+    if kernels.usable(logits, target):  # on a GPU: the lines below as one launch
+        loss, dlogits = kernels.kernel(xp, "bce_with_logits")(logits, target, 1.0 / B)
+        return loss.sum() / B, dlogits
     # (each line works in place on arrays it made itself: a training step runs this
     # on every pixel of every image, so passes over memory are what it costs)
     e = xp.abs(logits)

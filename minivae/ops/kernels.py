@@ -1,0 +1,113 @@
+r"""One-launch CUDA versions of the pointwise chains, used when the arrays live on CuPy.
+
+On a GPU a small model's training step is made of launches, not of arithmetic: with
+NumPy-style code every ``+``, ``*`` and ``exp`` is its own kernel, and each reads and
+writes the whole array again. The chains below are the longest ones in a VAE step; each
+becomes a single ``cupy.ElementwiseKernel`` that reads its inputs once and writes every
+output once.
+
+They are *not* a second source of the maths. Each kernel body is the formula of the
+NumPy function named beside it, written per element in the same order of operations,
+and ``tests/test_kernels.py`` checks every kernel against that NumPy function on the
+same inputs (float32 and float64). On NumPy nothing here is used.
+
+The kernels are built on first use and cached by name; CuPy compiles each one once per
+dtype (and keeps the binary in its on-disk cache).
+"""
+from __future__ import annotations
+
+_SPECS = {
+    # bce_with_logits (losses.py, §4.2): the per-element loss softplus(l) - t l, and
+    # dL/dl = (sigma(l) - t) / B, both from the one e = exp(-|l|) in (0, 1].
+    "bce_with_logits": (
+        "T l, T t, float64 inv_B",
+        "T loss, T dl",
+        """
+        T e = exp(-fabs(l));
+        loss = fmax(l, (T)0) + log1p(e) - t * l;
+        dl = ((l >= 0 ? (T)1 : e) / ((T)1 + e) - t) * (T)inv_B;
+        """,
+    ),
+    # kl_standard_normal (gaussian.py, §5.1): the per-element KL and its two gradients.
+    "kl_standard_normal": (
+        "T mu, T logvar, float64 inv_B",
+        "T kl, T dmu, T dlogvar",
+        """
+        T var = exp(logvar);
+        kl = (T)0.5 * (mu * mu + var - (T)1 - logvar);
+        dmu = mu * (T)inv_B;
+        dlogvar = (var - (T)1) * (T)(0.5 * inv_B);
+        """,
+    ),
+    # reparameterize (gaussian.py, §5.2): sigma = exp(logvar / 2), z = mu + sigma eps.
+    "reparameterize": (
+        "T mu, T logvar, T eps",
+        "T z, T std",
+        """
+        std = exp((T)0.5 * logvar);
+        z = mu + std * eps;
+        """,
+    ),
+    # reparameterize_backward (gaussian.py, §5.2): dmu = dz, dlogvar = dz sigma eps / 2.
+    "reparameterize_backward": (
+        "T dz, T std, T eps",
+        "T dmu, T dlogvar",
+        """
+        dmu = dz;
+        dlogvar = dz * ((T)0.5 * std) * eps;
+        """,
+    ),
+    # relu_backward (activations.py, §3.1): dx = dout * 1[x > 0].
+    "relu_backward": (
+        "T dout, T x",
+        "T dx",
+        "dx = dout * (T)(x > (T)0);",
+    ),
+    # Adam._update (optim.py, §8), with the bias corrections folded into lr_t and eps_t:
+    # the two moments and the parameter, read and written once.
+    "adam": (
+        "T g, float64 beta1, float64 beta2, float64 lr_t, float64 eps_t",
+        "T p, T m, T v",
+        """
+        m = beta1 * m + (1 - beta1) * g;
+        v = beta2 * v + (1 - beta2) * g * g;
+        p -= lr_t * m / (sqrt(v) + eps_t);
+        """,
+    ),
+}
+
+#: the names of the kernels, each the name of the NumPy function it equals
+NAMES = tuple(_SPECS)
+
+_BUILT = {}
+
+
+def usable(*arrays):
+    """True when the arrays are CuPy arrays of one floating dtype: then a kernel applies.
+
+    Anything else (NumPy arrays, or a float32 array beside a float64 one) takes the
+    plain NumPy-style code, which handles every case.
+    """
+    from ..backend import is_cupy_array
+
+    first = arrays[0]
+    return (is_cupy_array(first) and first.dtype.kind == "f"
+            and all(is_cupy_array(a) and a.dtype == first.dtype for a in arrays[1:]))
+
+
+def kernel(cupy, name):
+    """The ``cupy.ElementwiseKernel`` for ``name`` (one of :data:`NAMES`), built once.
+
+    ``cupy`` is the CuPy module, as :func:`minivae.backend.array_module` returns it
+    for CuPy arrays (this module never imports CuPy itself).
+    """
+    k = _BUILT.get(name)
+    if k is None:
+        in_params, out_params, body = _SPECS[name]
+        k = _BUILT[name] = cupy.ElementwiseKernel(in_params, out_params, body, f"minivae_{name}")
+    return k
+
+
+def source(name):
+    """``(in_params, out_params, body)`` of a kernel: what a reader (or a compiler check) sees."""
+    return _SPECS[name]
