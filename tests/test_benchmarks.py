@@ -1,0 +1,22 @@
+"""The benchmark scripts run, and what they print adds up (their timings are not asserted)."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_step_profile_parts_add_up_to_the_step():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "step_profile.py"), "--steps", "30", "--batch-size", "16",
+         "--hidden", "32"], capture_output=True, text=True, timeout=120, check=True).stdout
+    rows = dict(re.findall(r"^\| ([^|*]+?) \| ([-\d.]+) \|", out, flags=re.M))
+    whole = float(re.search(r"\*\*the whole step\*\* \| \*\*([\d.]+)\*\*", out).group(1))
+    assert len(rows) == 7, out
+    assert all(float(v) >= 0 for k, v in rows.items() if not k.startswith("the rest")), rows
+    assert abs(sum(float(v) for v in rows.values()) - whole) <= 0.004, (rows, whole)
+    assert float(rows["Adam (one step over the flat buffer)"]) > 0
+    assert "The 14 matrix products alone" in out
