@@ -75,6 +75,25 @@ def _read(path):
     return arrays
 
 
+def _check_sizes_fit(path, config, stored):
+    """Refuse a config whose layer sizes the stored arrays cannot hold, before building it.
+
+    Every width in the config (input, hidden, latent, classes) is some stored weight's
+    side, so none can exceed the largest side stored. Checked first, a crafted file
+    with a few bytes of arrays cannot make ``load`` allocate a huge model.
+    """
+    if not isinstance(config, dict):
+        return  # building the model reports a malformed config
+    hidden = config.get("hidden_dims", ())
+    widths = [config.get(k) for k in ("input_dim", "latent_dim", "n_classes")]
+    widths += list(hidden) if isinstance(hidden, (list, tuple)) else []
+    largest = max((max(a.shape, default=0) for a in stored.values()), default=0)
+    too_big = [w for w in widths if isinstance(w, int) and w > largest]
+    if too_big or (isinstance(hidden, (list, tuple)) and len(hidden) > len(stored)):
+        raise ValueError(f"{path!r}: its config asks for layers (widths {too_big or hidden}) that its "
+                         f"stored arrays (largest side {largest}) cannot hold")
+
+
 def load(path):
     """Load any model saved with ``model.save(path)``, onto the current backend.
 
@@ -103,12 +122,13 @@ def load(path):
     cls = MODELS.get(meta.get("class")) if isinstance(meta.get("class"), str) else None
     if cls is None:
         raise ValueError(f"{path!r}: unknown model class {meta.get('class')!r}; known: {sorted(MODELS)}")
+    stored = {k[len(_PREFIX):]: v for k, v in data.items() if k.startswith(_PREFIX)}
+    _check_sizes_fit(path, meta.get("config"), stored)
     try:
         model = cls(**meta["config"])
     except (TypeError, ValueError, KeyError) as err:
         raise ValueError(f"{path!r}: its config cannot build a model of class {cls.__name__}: {err}") from None
     params = model.params
-    stored = {k[len(_PREFIX):]: v for k, v in data.items() if k.startswith(_PREFIX)}
     if set(stored) != set(params):
         missing, extra = sorted(set(params) - set(stored)), sorted(set(stored) - set(params))
         raise ValueError(f"{path!r}: parameters do not match a {cls.__name__}: missing {missing}, unexpected {extra}")

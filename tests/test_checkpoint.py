@@ -303,3 +303,18 @@ def test_arrays_that_do_not_fit(saved, tmp_path):
         bad = rewrite(path, tmp_path / f"bad{i}.npz", drop=drop, **arrays)
         with pytest.raises(ValueError, match=match):
             minivae.load(bad)
+
+
+@pytest.mark.parametrize("key, value", [("hidden_dims", [5, 4000]), ("input_dim", 10**9), ("latent_dim", 50)])
+def test_a_config_asking_for_layers_larger_than_its_arrays_is_refused_before_building(
+        saved, tmp_path, monkeypatch, key, value):
+    """A crafted file of a few bytes cannot make load allocate a huge model."""
+    from minivae.models import MODELS as registry
+
+    _, path = saved
+    bad = rewrite(path, tmp_path / "bad.npz", config=_set_config(key, value))
+    built = []
+    monkeypatch.setitem(registry, "Autoencoder", lambda **kw: built.append(kw))
+    with pytest.raises(ValueError, match=r"config asks for layers .*largest side 6"):
+        minivae.load(bad)
+    assert built == []  # refused before any model was made
