@@ -1,4 +1,4 @@
-"""The command line, ``python -m minivae`` (minivae/cli.py): train -> sample -> evaluate on
+"""The command line, ``python -m minivae`` (minivae/cli/): train -> sample -> evaluate on
 tiny models, and every user error as one line on stderr with exit status 2.
 
 Most tests call ``main([...])`` in-process; two run the real ``python -m minivae``.
