@@ -475,8 +475,8 @@ def dynamic_binarize(X, rng):
             X_bin = dynamic_binarize(X_train, rng)
             model.fit(X_bin, epochs=1)
 
-    .. math:: x^{\\text{bin}}_{nd} = [\\,u_{nd} < x_{nd}\\,], \\quad u_{nd} \\sim U[0, 1)
-              \\;\\Rightarrow\\; P(x^{\\text{bin}}_{nd} = 1) = x_{nd}.
+    .. math:: x^{\\text{bin}}_{bd} = \\mathbf{1}[u_{bd} < x_{bd}], \\quad u_{bd} \\sim U[0, 1)
+              \\;\\Rightarrow\\; P(x^{\\text{bin}}_{bd} = 1) = x_{bd}.
 
     Parameters
     ----------

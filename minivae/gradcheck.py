@@ -79,8 +79,8 @@ def relative_error(analytic, numeric, floor=1e-3, abs_floor=1e-10):
     r"""Entrywise relative error with a floor.
 
     .. math::
-        r_i = \frac{|a_i - n_i|}{\max(|a_i|,\ |n_i|,\ \mathrm{floor}\cdot m,\ \mathrm{abs\_floor})},
-        \qquad m = \max_k \max(|a_k|, |n_k|)
+        \mathrm{rel}_i = \frac{|g_i - \tilde g_i|}{\max(|g_i|,\ |\tilde g_i|,\ \mathrm{floor}\cdot \mathrm{scale},\ \mathrm{abs\_floor})},
+        \qquad \mathrm{scale} = \max_k \max(|g_k|, |\tilde g_k|)
 
     The floor is a fraction of the array's largest gradient, so an entry whose true
     gradient is zero is judged against the array's scale instead of dividing round-off
@@ -114,10 +114,11 @@ def _stencil(evaluate, x, h):
 
     .. math::
         \frac{\partial f}{\partial x_i} \approx
-        \frac{-f(x_i + 2s) + 8 f(x_i + s) - 8 f(x_i - s) + f(x_i - 2s)}{12 s}
+        \frac{-f(x_i + 2\delta) + 8 f(x_i + \delta) - 8 f(x_i - \delta) + f(x_i - 2\delta)}{12 \delta}
 
-    with error :math:`O(s^4)`, so the step ``s = h * max(1, |x_i|)`` can be larger than
-    with the two-point rule, which keeps round-off (about :math:`\epsilon |f| / s`) small.
+    with error :math:`O(\delta^4)`, so the step :math:`\delta` = ``h * max(1, |x_i|)`` can be
+    larger than with the two-point rule, which keeps round-off (about
+    :math:`\epsilon_{\mathrm{mach}} |f| / \delta`) small.
     ``evaluate`` may return an array; the caller reduces it. ``x`` is changed in place
     and restored.
     """
@@ -158,7 +159,7 @@ def _resolution_floor(size, h, tol):
     r"""The smallest gradient central differences can resolve on values of ``size``, over ``tol``.
 
     A difference of two values of size :math:`|f|` cannot resolve a slope finer than
-    about :math:`\epsilon |f| / s`. Gradient entries below that resolution (divided by
+    about :math:`\epsilon_{\mathrm{mach}} |f| / \delta`. Gradient entries below that resolution (divided by
     ``tol``) are judged against it instead of against their own tiny size; every entry
     above it gets the full relative test.
     """

@@ -8,10 +8,14 @@ from layer to layer.
 - **He** (Kaiming) normal, for ReLU-family layers: :math:`W \\sim N(0, 2/n_{in})`.
   ReLU zeroes half of its inputs, halving the second moment; the factor 2 restores it
   (He et al., 2015).
-- **Xavier** (Glorot) uniform, for sigmoid, tanh and linear layers:
-  :math:`W \\sim U(-a, a)`, :math:`a = \\sqrt{6 / (n_{in} + n_{out})}`, whose variance
-  :math:`2/(n_{in}+n_{out})` balances the forward and the backward pass
-  (Glorot & Bengio, 2010).
+- **Xavier** (Glorot) uniform, for tanh and linear layers:
+  :math:`W \\sim U(-r, r)`, :math:`r = \\sqrt{6 / (n_{in} + n_{out})}`, whose variance
+  :math:`2/(n_{in}+n_{out})` balances the forward and the backward pass of an activation
+  with slope 1 and mean 0 at the origin (Glorot & Bengio, 2010). The sigmoid (slope 1/4,
+  mean 1/2) is not covered by that argument; minivae's models still use this scale
+  before it, as before every activation outside the ReLU family: a reasonable start
+  for the one sigmoid code layer of the sparse and contractive autoencoders, not a
+  derived rule (§2).
 
 Biases start at zero.
 """

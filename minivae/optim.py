@@ -247,40 +247,44 @@ class Optimizer:
 class SGD(Optimizer):
     r"""Stochastic gradient descent, optionally with momentum or Nesterov momentum.
 
-    The velocity :math:`v` starts at zero and accumulates gradients; the learning rate
-    multiplies it when the parameter moves (the form PyTorch uses). See
-    ``docs/derivations.md`` §8.
+    The momentum buffer :math:`m` (the state ``"velocity"``) starts at zero and
+    accumulates gradients; the learning rate multiplies it when the parameter
+    :math:`\theta` moves (the form PyTorch uses). See ``docs/derivations.md`` §8.
 
     Plain SGD (``momentum=0``):
 
-    .. math:: p \leftarrow p - \eta\, g
+    .. math:: \theta \leftarrow \theta - \eta\, g
 
     Momentum (heavy ball):
 
     .. math::
 
-        v &\leftarrow \mu v + g \\
-        p &\leftarrow p - \eta\, v
+        m &\leftarrow \gamma m + g \\
+        \theta &\leftarrow \theta - \eta\, m
 
-    Nesterov momentum (``nesterov=True``): step with the gradient plus the velocity one
-    step ahead,
+    Nesterov momentum (``nesterov=True``): step with the gradient plus :math:`\gamma`
+    times the *updated* buffer,
 
     .. math::
 
-        v &\leftarrow \mu v + g \\
-        p &\leftarrow p - \eta\,(g + \mu v)
+        m &\leftarrow \gamma m + g \\
+        \theta &\leftarrow \theta - \eta\,(g + \gamma m)
 
-    This is Sutskever et al. (2013)'s look-ahead rule
-    :math:`u \leftarrow \mu u - \eta \nabla f(\theta + \mu u),\ \theta \leftarrow \theta + u`
-    written in the look-ahead point :math:`p = \theta + \mu u` (with :math:`u = -\eta v`),
-    so that the gradient is taken at the parameters themselves.
+    In terms of the buffer before the step that is
+    :math:`\eta\,(g + \gamma g + \gamma^2 m)`: compared with momentum's
+    :math:`\eta\,(g + \gamma m)` it adds :math:`\gamma g` and replaces :math:`\gamma m` by
+    :math:`\gamma^2 m`. It is Sutskever et al. (2013)'s look-ahead rule
+    :math:`\Delta \leftarrow \gamma \Delta - \eta \nabla f(\tilde\theta + \gamma \Delta),\
+    \tilde\theta \leftarrow \tilde\theta + \Delta` written in the look-ahead point
+    :math:`\theta = \tilde\theta + \gamma \Delta` (with :math:`\Delta = -\eta m`), so that the
+    gradient is taken at the parameters themselves.
 
     Parameters
     ----------
     lr : float
         Learning rate :math:`\eta > 0`.
     momentum : float, default 0.0
-        :math:`\mu \in [0, 1)`. Zero keeps no state.
+        :math:`\gamma \in [0, 1)`. Zero keeps no state.
     nesterov : bool, default False
         Use Nesterov momentum; needs ``momentum > 0``.
     """
@@ -325,7 +329,7 @@ class Adam(Optimizer):
         m &\leftarrow \beta_1 m + (1 - \beta_1)\, g \\
         v &\leftarrow \beta_2 v + (1 - \beta_2)\, g \odot g \\
         \hat m &= m / (1 - \beta_1^t), \qquad \hat v = v / (1 - \beta_2^t) \\
-        p &\leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)
+        \theta &\leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)
 
     The bias correction undoes the pull of the zero start: on the first step
     :math:`\hat m = g` and :math:`\hat v = g^2`, so every coordinate moves by about

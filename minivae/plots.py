@@ -505,14 +505,15 @@ def training_curves(history, *, path=None, title=None):
 def roc_curve(scores, labels):
     """The receiver operating characteristic of an anomaly score, and its area.
 
-    Sort by score, highest first, and lower a threshold past one *distinct* score at a
-    time: everything at or above it is called an anomaly. Tied scores enter together, so
-    a tie between an anomaly and a normal example gives a diagonal step (worth half).
+    Sort by score, highest first, and lower a threshold :math:`\\tau` past one *distinct*
+    score at a time: everything at or above it is called an anomaly. Tied scores enter
+    together, so a tie between an anomaly and a normal example gives a diagonal step
+    (worth half).
 
     .. math::
 
-        \\mathrm{TPR}(t) = \\frac{\\#\\{i: s_i \\ge t, y_i = 1\\}}{\\#\\{y_i = 1\\}}, \\qquad
-        \\mathrm{FPR}(t) = \\frac{\\#\\{i: s_i \\ge t, y_i = 0\\}}{\\#\\{y_i = 0\\}}
+        \\mathrm{TPR}(\\tau) = \\frac{\\#\\{i: s_i \\ge \\tau, y_i = 1\\}}{\\#\\{y_i = 1\\}}, \\qquad
+        \\mathrm{FPR}(\\tau) = \\frac{\\#\\{i: s_i \\ge \\tau, y_i = 0\\}}{\\#\\{y_i = 0\\}}
 
     and the AUC is the area under the (FPR, TPR) polyline by the trapezoid rule: the
     chance that a random anomaly scores above a random normal example, ties counting ½.

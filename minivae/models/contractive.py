@@ -9,7 +9,7 @@ from .autoencoder import Autoencoder
 def encoder_jacobian(model, X):
     r"""The Jacobian of the whole encoder at each example, computed exactly.
 
-    .. math:: J_{bkd} = \frac{\partial\, \mathrm{code}_{bk}}{\partial x_{bd}}
+    .. math:: \mathcal{J}_{bjd} = \frac{\partial h_{bj}}{\partial x_{bd}}
 
     Built by the chain rule in reverse, layer by layer, from the code down (the layers'
     own derivatives, no finite differences): starting from the identity
@@ -26,7 +26,7 @@ def encoder_jacobian(model, X):
 
     Returns
     -------
-    J : array, shape (B, latent_dim, input_dim), on the model's backend
+    jacobian : array, shape (B, latent_dim, input_dim), on the model's backend
     """
     x = model._as_input(X, "X")
     xp = model.xp
@@ -52,11 +52,11 @@ def encoder_jacobian(model, X):
 
 
 def jacobian_norm(model, X, batch_size=256):
-    r"""Mean over the examples of :math:`\Vert J_f(x)\Vert_F^2`, for the **whole** encoder.
+    r"""Mean over the examples of :math:`\Vert \mathcal{J}(x)\Vert_F^2`, for the **whole** encoder.
 
     .. math::
 
-        \frac1n \sum_{b=1}^{n} \sum_{k,d} \left(\frac{\partial\, \mathrm{code}_{bk}}{\partial x_{bd}}\right)^2
+        \frac1N \sum_{b=1}^{N} \sum_{j,d} \left(\frac{\partial h_{bj}}{\partial x_{bd}}\right)^2
 
     How much the code moves when the input moves: works for any autoencoder of the
     family, so the plain and the contractive models can be compared.
@@ -64,7 +64,7 @@ def jacobian_norm(model, X, batch_size=256):
     Parameters
     ----------
     model : Autoencoder
-    X : array, shape (n, input_dim)
+    X : array, shape (N, input_dim)
     batch_size : int
 
     Returns
@@ -87,39 +87,40 @@ class ContractiveAutoencoder(Autoencoder):
 
     ::
 
-        x (B, D) ──Dense→act→ … ──> u (B, m) ──Dense W (m, J), b──> a ──sigmoid──> h (B, J) ──decoder──> x̂
+        x (B, D) ──Dense→act→ … ──> u (B, H) ──Dense W (H, J), b──> a ──sigmoid──> h (B, J) ──decoder──> x̂
                                     └──────────────────────┬───────────────────────┘
-                              penalty λ ‖∂h/∂u‖²_F = λ Σ_i (h_i(1-h_i))² Σ_j W_ji²
+                              penalty λ ‖∂h/∂u‖²_F = λ Σ_j (h_j(1-h_j))² Σ_i W_ij²
                                           (per example, averaged over the batch)
 
     The loss adds the squared Frobenius norm of the Jacobian of the code (Rifai et al.,
     2011): the code must vary with the input only along the directions the
     reconstruction needs, and stay flat in all others (docs/derivations.md §7.4).
-    For the sigmoid code layer :math:`h = \sigma(a)`, :math:`a = uW + b`,
-    :math:`\partial h_i/\partial u_j = h_i(1 - h_i) W_{ji}`, so with
-    :math:`s_i = h_i(1 - h_i)` and :math:`w_i = \sum_j W_{ji}^2` (column :math:`i` of
+    For the sigmoid code layer :math:`h = \operatorname{sigmoid}(a)`, :math:`a = uW + c`
+    (``b`` is the bias :math:`c`), the Jacobian is
+    :math:`\mathcal{J}_{ji} = \partial h_j/\partial u_i = h_j(1 - h_j) W_{ij}`, so with
+    :math:`s_j = h_j(1 - h_j)` and :math:`\omega_j = \sum_i W_{ij}^2` (column :math:`j` of
     ``W``, stored as (in, out)):
 
     .. math::
 
-        P = \frac{\lambda}{B} \sum_b \sum_i s_{bi}^2\, w_i
+        P = \frac{\lambda}{B} \sum_b \sum_j s_{bj}^2\, \omega_j
 
     .. math::
 
-        \frac{\partial P}{\partial h_{bi}} = \frac{\lambda}{B}\, 2 s_{bi} (1 - 2 h_{bi})\, w_i,
+        \frac{\partial P}{\partial h_{bj}} = \frac{\lambda}{B}\, 2 s_{bj} (1 - 2 h_{bj})\, \omega_j,
         \qquad
-        \left.\frac{\partial P}{\partial W_{ji}}\right|_{h\ \text{fixed}}
-        = \frac{\lambda}{B} \sum_b s_{bi}^2 \cdot 2 W_{ji}
+        \left.\frac{\partial P}{\partial W_{ij}}\right|_{h\ \text{fixed}}
+        = \frac{\lambda}{B} \sum_b s_{bj}^2 \cdot 2 W_{ij}
 
     The first is added to the code's gradient and flows back through the sigmoid and
     the encoder like any code gradient (reaching ``W`` and ``b`` again, and the layers
     below through :math:`u`); the second, the **direct** dependence on ``W`` through
-    :math:`w_i`, is added to ``W``'s gradient. ``W``'s gradient needs both.
+    :math:`\omega_j`, is added to ``W``'s gradient. ``W``'s gradient needs both.
 
     **What the penalty covers.** It is the Jacobian of the *last* encoder layer with
     respect to *its own input* :math:`u`, the closed form of Rifai et al. With
     ``hidden_dims=()`` that input is :math:`x` and the penalty is the whole encoder's
-    :math:`\Vert J_f(x)\Vert_F^2`; with hidden layers it is not: the whole Jacobian is
+    :math:`\Vert \mathcal{J}(x)\Vert_F^2`; with hidden layers it is not: the whole Jacobian is
     the product :math:`\partial h/\partial u \cdot \partial u/\partial x`, and the
     layers below, unpenalised, may stretch what the last one contracts (they do get
     gradients from the penalty, through :math:`u`, but only to shrink
@@ -134,7 +135,7 @@ class ContractiveAutoencoder(Autoencoder):
     contraction : float >= 0, default 0.1
         :math:`\lambda`. 0 gives a plain autoencoder with a sigmoid code. Both terms are
         per example: the BCE in nats (about 20 for an 8×8 digit) and
-        :math:`\Vert J\Vert_F^2`, a few units for a fresh 64-to-16 sigmoid code. On the
+        :math:`\Vert \mathcal{J}\Vert_F^2`, a few units for a fresh 64-to-16 sigmoid code. On the
         digits (``hidden_dims=()``, ``latent_dim=16``, 30 epochs of ``Adam(3e-3)``)
         :math:`\lambda = 0.1` halves the Jacobian norm of a plain sigmoid-code model
         (about 5.1 to 2.6) for 0.3 nats of reconstruction; :math:`\lambda = 1` divides
@@ -183,10 +184,10 @@ class ContractiveAutoencoder(Autoencoder):
         P = (s2 * w).sum() * (lam / B)
         if not grads:
             return P, None, {}
-        dcode = s * (1.0 - 2.0 * code) * w * (2.0 * lam / B)  # through s_bi = h (1 - h)
-        dW = W * s2.sum(axis=0) * (2.0 * lam / B)  # through w_i = sum_j W_ji^2
+        dcode = s * (1.0 - 2.0 * code) * w * (2.0 * lam / B)  # through s_bj = h (1 - h)
+        dW = W * s2.sum(axis=0) * (2.0 * lam / B)  # through omega_j = sum_i W_ij^2
         return P, dcode, {f"encoder.{i}.W": dW}
 
     def jacobian_norm(self, X, batch_size=256):
-        r"""Mean of :math:`\Vert J_f(x)\Vert_F^2` over ``X`` for the whole encoder (see :func:`jacobian_norm`)."""
+        r"""Mean of :math:`\Vert \mathcal{J}(x)\Vert_F^2` over ``X`` for the whole encoder (see :func:`jacobian_norm`)."""
         return jacobian_norm(self, X, batch_size=batch_size)

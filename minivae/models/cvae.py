@@ -1,6 +1,9 @@
-r"""The conditional VAE (Sohn, Lee and Yan, 2015): a VAE told the class of each example.
+r"""The conditional VAE: a VAE told the class of each example.
 
-Derivation in docs/derivations.md §9.4. Everything but the conditioning is inherited
+With the fixed prior :math:`N(0, I)` it is the generative model "M2" of Kingma, Rezende,
+Mohamed and Welling (2014) trained on labelled data; Sohn, Lee and Yan (2015), who call
+it a conditional VAE, learn a prior network :math:`p(z \mid y)` and name :math:`N(0, I)`
+as its relaxation. Derivation in docs/derivations.md §9.4. Everything but the conditioning is inherited
 from :class:`~minivae.models.vae.VAE`: the loss, its gradient, the importance-weighted
 log-likelihood. The labels enter as one-hot rows appended to the encoder's input and to
 the code the decoder reads; they are data, not parameters, so the gradient that flows

@@ -51,11 +51,11 @@ class DenoisingAutoencoder(Autoencoder):
 
     Corruptions, each drawn independently for every entry :math:`(b, d)`:
 
-    - ``"gaussian"``: :math:`\tilde x = x + \sigma \varepsilon`,
-      :math:`\varepsilon \sim N(0, 1)`, with :math:`\sigma` = ``noise`` (:math:`\ge 0`).
+    - ``"gaussian"``: :math:`\tilde x = x + \nu \varepsilon`,
+      :math:`\varepsilon \sim N(0, 1)`, with :math:`\nu` = ``noise`` (:math:`\ge 0`).
       Not clipped: the encoder may see values outside [0, 1]; only targets must lie there.
     - ``"masking"``: with probability :math:`\nu` = ``noise`` (in [0, 1]) the entry is
-      set to 0, else kept: :math:`\tilde x = x \odot m`, :math:`m_{bd} \sim
+      set to 0, else kept: :math:`\tilde x = x \odot \xi`, :math:`\xi_{bd} \sim
       \mathrm{Bernoulli}(1 - \nu)`. About a fraction :math:`\nu` of the pixels vanish.
     - ``"salt_and_pepper"``: with probability :math:`\nu` = ``noise`` the entry is
       replaced, by 0 ("pepper") or 1 ("salt") with probability ½ each. The extremes are
@@ -70,8 +70,8 @@ class DenoisingAutoencoder(Autoencoder):
         As for :class:`~minivae.models.autoencoder.Autoencoder`.
     corruption : {"gaussian", "masking", "salt_and_pepper"}
     noise : float, optional
-        :math:`\sigma` for ``"gaussian"``, the corrupted fraction :math:`\nu` for the
-        other two. Default: 0.3, 0.3 and 0.2 respectively (levels at which a digit is
+        :math:`\nu`: the standard deviation for ``"gaussian"``, the corrupted fraction for
+        the other two. Default: 0.3, 0.3 and 0.2 respectively (levels at which a digit is
         badly damaged yet still recognisable).
 
     Raises

@@ -30,7 +30,10 @@ def kl_sparsity(h, rho, beta):
 
     The same value for every example :math:`b` of the batch: each one moves the mean
     by :math:`1/B`. :math:`P` is a property of the batch, not a sum of per-example terms,
-    so it is added to the loss once per batch (no further mean over :math:`b`).
+    so it is added to the loss once per batch (no further mean over :math:`b`). As
+    :math:`\mathrm{KL}(\rho \Vert \cdot)` is convex, its mean over random batches exceeds
+    the penalty at the whole data set's rates :math:`\rho_j`, by about
+    :math:`\tfrac12 \mathrm{KL}''(\rho_j)\, \mathrm{Var}(h_j)/B` per unit (§7.3).
 
     Parameters
     ----------
@@ -48,9 +51,9 @@ def kl_sparsity(h, rho, beta):
 
     Notes
     -----
-    :math:`\hat\rho_j` is clipped to :math:`[\epsilon, 1 - \epsilon]` (:math:`\epsilon`
-    the machine epsilon of ``h``'s dtype) before the logarithms. This only matters when
-    *every* example saturates unit :math:`j` (in float32, :math:`\sigma(a) = 1` exactly
+    :math:`\hat\rho_j` is clipped to :math:`[\epsilon_{\mathrm{mach}}, 1 - \epsilon_{\mathrm{mach}}]`
+    (the machine epsilon of ``h``'s dtype) before the logarithms. This only matters when
+    *every* example saturates unit :math:`j` (in float32, :math:`\operatorname{sigmoid}(a) = 1` exactly
     for :math:`a \gtrsim 17`), where :math:`\log(1 - \hat\rho)` would be :math:`-\infty`
     and the loss infinite. The gradient keeps the formula above at the clipped value, a large
     finite push back towards :math:`\rho`, rather than the zero slope of the clipped
@@ -134,9 +137,11 @@ class SparseAutoencoder(Autoencoder):
     the encoder like any code gradient.
 
     **Reduction.** The KL penalty is a property of the batch (of its mean activations),
-    not a per-example sum, so it is added **once per batch**; its size does not depend on
-    :math:`B`. The L1 penalty is a per-example sum averaged over the batch, like every
-    loss in minivae.
+    not a per-example sum, so it is added **once per batch**. Because
+    :math:`\mathrm{KL}(\rho \Vert \cdot)` is convex, its value on a batch is biased upwards
+    by about :math:`\mathrm{Var}(h_j) / (2\rho(1 - \rho)B)` per unit firing at :math:`\rho`,
+    at most :math:`1/(2B)`: compare penalties only at equal batch sizes (§7.3). The L1
+    penalty is a per-example sum averaged over the batch, like every loss in minivae.
 
     Parameters
     ----------
@@ -146,7 +151,8 @@ class SparseAutoencoder(Autoencoder):
     sparsity : float in (0, 1), default 0.05
         The target mean activation :math:`\rho` (used by ``"kl"``).
     sparsity_weight : float >= 0, default 3.0
-        :math:`\beta`, the value of Ng's notes. Both terms are in nats: the reconstruction
+        :math:`\beta`, the value in Ng's notes, where it weighs the penalty against half a
+        squared error: kept because it works here, not derived. Both terms are in nats: the reconstruction
         is the BCE of one example (about 20 nats for an 8×8 digit), the KL compares firing
         rates, summed over units. The KL is flat near its minimum
         (:math:`\mathrm{KL}(0.05 \Vert 0.1) \approx 0.017` nats), so a small
@@ -154,7 +160,7 @@ class SparseAutoencoder(Autoencoder):
         digits (``SparseAutoencoder(64, (32,), 32)``, 30 epochs of ``Adam(3e-3)``, batches of 64) :math:`\beta = 1`
         leaves the mean rate near 0.07, :math:`\beta = 3` brings it to about 0.057 for
         :math:`\rho = 0.05` (a plain sigmoid code sits near 0.5), at a reconstruction cost
-        of about 3 nats per example. With ``loss="mse"``, whose errors are much smaller
+        of about 3.5 nats per example. With ``loss="mse"``, whose errors are much smaller
         than BCE's nats, lower :math:`\beta`.
     penalty : {"kl", "l1"}
 

@@ -22,11 +22,13 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 
 def logmeanexp(a, axis=0):
-    r"""Stable :math:`\log \frac{1}{K}\sum_k e^{a_k}` along ``axis`` (§9.5).
+    r"""Stable :math:`\log \frac{1}{K}\sum_k w_k` from the log-weights ``a`` :math:`= \log w` along ``axis`` (§9.5).
 
-    Subtracting the maximum :math:`m` first, :math:`m + \log\frac1K\sum_k e^{a_k - m}`,
-    keeps every exponent :math:`\le 0`, so nothing overflows and the largest term is
-    exactly 1 (log-weights of -800 would otherwise all underflow to 0 and give -inf).
+    With :math:`\log w_{\max}` the largest,
+    :math:`\log w_{\max} + \log\frac1K\sum_k e^{\log w_k - \log w_{\max}}` keeps every
+    exponent :math:`\le 0`, so nothing overflows and the largest term is exactly 1
+    (log-weights of -800 would otherwise all underflow to 0, even in float64, and give
+    -inf).
     """
     from ..backend import array_module
 
@@ -72,23 +74,24 @@ class VAE(Model):
         last layer.
     likelihood : {"bernoulli", "gaussian"}
         ``"bernoulli"``: the decoder emits one logit per feature, :math:`p(x \mid z) =
-        \prod_d \sigma(l_d)^{x_d}(1-\sigma(l_d))^{1-x_d}`, the reconstruction term is
+        \prod_d \operatorname{sigmoid}(l_d)^{x_d}(1-\operatorname{sigmoid}(l_d))^{1-x_d}`, the reconstruction term is
         :func:`~minivae.ops.bce_with_logits` and ``x`` must lie in [0, 1]. For binary
         ``x`` this is an exact log-likelihood; grey levels are accepted (the usual
         practice) but then it is a cross-entropy, not a normalised density.
         ``"gaussian"``: the decoder emits the mean :math:`\hat x` of
-        :math:`N(\hat x, \sigma^2 I)` with the fixed ``sigma`` below, and
+        :math:`N(\hat x, \sigma_x^2 I)` with the fixed ``sigma`` :math:`= \sigma_x` below, and
         ``recon`` is its full negative log-density, **constant included**:
 
-        .. math:: -\log N(x; \hat x, \sigma^2 I) = \frac{\lVert x - \hat x\rVert^2}{2\sigma^2}
-                  + \frac{D}{2}\log(2\pi\sigma^2)
+        .. math:: -\log N(x; \hat x, \sigma_x^2 I) = \frac{\lVert x - \hat x\rVert^2}{2\sigma_x^2}
+                  + \frac{D}{2}\log(2\pi\sigma_x^2)
 
         The constant does not change any gradient, but with it the loss *is* the
         negative ELBO in nats, comparable across models and with :meth:`log_likelihood`.
     beta : float >= 0
         Weight of the KL term (Higgins et al., 2017); 1 gives the ELBO.
     sigma : float > 0
-        Standard deviation of the Gaussian likelihood (ignored for Bernoulli). It sets
+        :math:`\sigma_x`, the standard deviation of the Gaussian likelihood (ignored for
+        Bernoulli; not the latent :math:`\sigma = e^{\mathrm{logvar}/2}`). It sets
         how much reconstruction weighs against the KL: data in [0, 1] with ``sigma=1``
         leave the squared error tiny beside the KL, and the model ignores its code;
         ``sigma`` around 0.1–0.3 suits pixel intensities.
@@ -345,7 +348,7 @@ class VAE(Model):
 
         def per_example(xb, cb):
             mu, logvar = self._encode_batch(xb, cb)
-            kl = 0.5 * (mu * mu + xp.exp(logvar) - 1.0 - logvar).sum(axis=1)
+            kl = 0.5 * (mu * mu + (xp.expm1(logvar) - logvar)).sum(axis=1)  # expm1: never < 0 (§5.1)
             b, J = mu.shape
             eps = self.rng.normal((K, b, J), dtype=self.dtype)
             z = (mu + xp.exp(0.5 * logvar) * eps).reshape(K * b, J)
@@ -395,9 +398,9 @@ class VAE(Model):
 
         Its expectation is a lower bound on :math:`\log p(x)` that equals the ELBO at
         :math:`K = 1`, rises with :math:`K`, and reaches :math:`\log p(x)` as
-        :math:`K \to \infty`. Computed with the max subtracted (:func:`logmeanexp`) and
+        :math:`K \to \infty` when the weights are bounded (Burda et al., Theorem 1). Computed with the max subtracted (:func:`logmeanexp`) and
         every normalising constant included (for Bernoulli an exact log-probability of
-        binary data; for Gaussian the :math:`\frac D2\log(2\pi\sigma^2)` is included).
+        binary data; for Gaussian the :math:`\frac D2\log(2\pi\sigma_x^2)` is included).
 
         Parameters
         ----------

@@ -39,7 +39,7 @@ def relu_forward(x):
 
 
 def relu_backward(dout, cache):
-    r""":math:`dx = dout \cdot 1[x > 0]` (§3.1; the kink at 0 gets derivative 0)."""
+    r""":math:`dx = dout \cdot \mathbf{1}[x > 0]` (§3.1; the kink at 0 gets derivative 0)."""
     _check_dout(dout, cache.x)
     if kernels.usable(dout, cache.x):  # on a GPU: the same formula in one launch
         return kernels.kernel(array_module(dout), "relu_backward")(dout, cache.x)
@@ -78,12 +78,12 @@ class SigmoidCache(NamedTuple):
 
 
 def sigmoid(x):
-    r"""Stable logistic function :math:`\sigma(x) = 1/(1+e^{-x})` (§3.3).
+    r"""Stable logistic function :math:`\operatorname{sigmoid}(x) = 1/(1+e^{-x})` (§3.3).
 
-    With :math:`e = \exp(-|x|) \in (0, 1]`, :math:`\sigma(x) = 1/(1+e)` for
-    :math:`x \ge 0` and :math:`e/(1+e)` for :math:`x < 0`, so ``exp`` never overflows.
-    As :math:`0 < e \le 1`, the numerator is :math:`\max(e, [x \ge 0])`: one
-    branch-free pass instead of a ``where``.
+    With :math:`r = \exp(-|x|) \in (0, 1]` (``e`` below), :math:`\operatorname{sigmoid}(x)
+    = 1/(1+r)` for :math:`x \ge 0` and :math:`r/(1+r)` for :math:`x < 0`, so ``exp`` never
+    overflows. As :math:`0 < r \le 1`, the numerator is :math:`\max(r, \mathbf{1}[x \ge 0])`:
+    one branch-free pass instead of a ``where``.
     """
     xp = array_module(x)
     e = xp.exp(-xp.abs(x))
@@ -91,13 +91,13 @@ def sigmoid(x):
 
 
 def sigmoid_forward(x):
-    r"""Sigmoid :math:`\sigma(x)`, stable for any finite x (§3.3).
+    r"""Sigmoid :math:`\operatorname{sigmoid}(x)`, stable for any finite x (§3.3).
 
     Returns
     -------
     out : array, shape of x, values in [0, 1]
     cache : SigmoidCache
-        The output, since :math:`\sigma' = \sigma(1-\sigma)`.
+        The output, since :math:`\operatorname{sigmoid}' = \operatorname{sigmoid}\,(1-\operatorname{sigmoid})`.
     """
     check_array(x, "x")
     out = sigmoid(x)
@@ -105,7 +105,7 @@ def sigmoid_forward(x):
 
 
 def sigmoid_backward(dout, cache):
-    r""":math:`dx = dout \cdot \sigma(1 - \sigma)`, from the cached output (§3.3)."""
+    r""":math:`dx = dout \cdot s(1 - s)` with :math:`s = \operatorname{sigmoid}(x)`, the cached output (§3.3)."""
     _check_dout(dout, cache.out)
     s = cache.out
     return dout * s * (1.0 - s)
@@ -136,10 +136,10 @@ class SoftplusCache(NamedTuple):
 def softplus_forward(x):
     r"""Softplus :math:`\log(1 + e^x)`, evaluated stably (§3.5).
 
-    .. math:: \mathrm{softplus}(x) = \max(x, 0) + \log(1 + e^{-|x|})
+    .. math:: \operatorname{softplus}(x) = \max(x, 0) + \log(1 + e^{-|x|})
 
-    The cache holds :math:`\sigma(x)`, softplus's derivative, built from the same
-    :math:`e = \exp(-|x|)`.
+    The cache holds :math:`\operatorname{sigmoid}(x)`, softplus's derivative, built from
+    the same :math:`r = \exp(-|x|)` (``e`` below).
     """
     check_array(x, "x")
     xp = array_module(x)
@@ -150,7 +150,7 @@ def softplus_forward(x):
 
 
 def softplus_backward(dout, cache):
-    r""":math:`dx = dout \cdot \sigma(x)` (§3.5)."""
+    r""":math:`dx = dout \cdot \operatorname{sigmoid}(x)` (§3.5)."""
     _check_dout(dout, cache.s)
     return dout * cache.s
 

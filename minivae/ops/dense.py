@@ -17,13 +17,14 @@ class DenseCache(NamedTuple):
 def dense_forward(x, W, b):
     r"""Affine map of a batch: ``out = x @ W + b``.
 
-    .. math:: \mathrm{out}_{bk} = \sum_i x_{bi} W_{ik} + b_k
+    .. math:: \mathrm{out}_{bk} = \sum_i x_{bi} W_{ik} + c_k
 
     Parameters
     ----------
     x : array, shape (B, in)
     W : array, shape (in, out)
     b : array, shape (out,)
+        The bias, :math:`c` in the formulas (there :math:`b` indexes examples, §0).
 
     Returns
     -------
@@ -53,10 +54,12 @@ def dense_forward(x, W, b):
 def dense_backward(dout, cache, *, need_dx=True, out=None):
     r"""Gradients of the dense layer (docs/derivations.md §1).
 
-    By the chain rule on :math:`\mathrm{out}_{bk} = \sum_i x_{bi} W_{ik} + b_k`:
+    By the chain rule on :math:`\mathrm{out}_{bk} = \sum_i x_{bi} W_{ik} + c_k` (``b`` is the
+    bias :math:`c`):
 
     .. math::
-        dx = dout\, W^\top, \qquad dW = x^\top dout, \qquad db_k = \sum_b dout_{bk}
+        \mathrm{dx} = \mathrm{dout}\, W^\top, \qquad \mathrm{dW} = x^\top \mathrm{dout}, \qquad
+        \mathrm{db}_k = \frac{\partial L}{\partial c_k} = \sum_b \mathrm{dout}_{bk}
 
     Parameters
     ----------

@@ -28,15 +28,16 @@ _SPECS = {
         dl = ((l >= 0 ? (T)1 : e) / ((T)1 + e) - t) * (T)inv_B;
         """,
     ),
-    # kl_standard_normal (gaussian.py, §5.1): the per-element KL and its two gradients.
+    # kl_standard_normal (gaussian.py, §5.1): the per-element KL and its two gradients,
+    # with e^logvar - 1 from expm1 so that expm1(logvar) - logvar is never negative.
     "kl_standard_normal": (
         "T mu, T logvar, float64 inv_B",
         "T kl, T dmu, T dlogvar",
         """
-        T var = exp(logvar);
-        kl = (T)0.5 * (mu * mu + var - (T)1 - logvar);
+        T var_m1 = expm1(logvar);
+        kl = (T)0.5 * (mu * mu + (var_m1 - logvar));
         dmu = mu * (T)inv_B;
-        dlogvar = (var - (T)1) * (T)(0.5 * inv_B);
+        dlogvar = var_m1 * (T)(0.5 * inv_B);
         """,
     ),
     # reparameterize (gaussian.py, §5.2): sigma = exp(logvar / 2), z = mu + sigma eps.

@@ -15,8 +15,8 @@ def mse(pred, target):
     r"""Squared error, summed over features and averaged over the batch (§4.1).
 
     .. math::
-        L = \frac{1}{B}\sum_b \sum_d (\mathrm{pred}_{bd} - t_{bd})^2, \qquad
-        \frac{\partial L}{\partial \mathrm{pred}} = \frac{2}{B}(\mathrm{pred} - t)
+        L = \frac{1}{B}\sum_b \sum_d (\mathrm{pred}_{bd} - \mathrm{target}_{bd})^2, \qquad
+        \frac{\partial L}{\partial \mathrm{pred}} = \frac{2}{B}(\mathrm{pred} - \mathrm{target})
 
     Parameters
     ----------
@@ -42,12 +42,12 @@ def mse(pred, target):
 def bce_with_logits(logits, target, *, check_target=True):
     r"""Binary cross-entropy computed from logits, stable for any finite logit (§4.2).
 
-    For a logit :math:`l` with probability :math:`p = \sigma(l)`,
-    :math:`-[t\log p + (1-t)\log(1-p)] = \mathrm{softplus}(l) - t\,l`, so
+    For a logit :math:`l` with probability :math:`p = \operatorname{sigmoid}(l)` and a target
+    :math:`x \in [0, 1]`, :math:`-[x\log p + (1-x)\log(1-p)] = \operatorname{softplus}(l) - x\,l`, so
 
     .. math::
-        L = \frac{1}{B}\sum_b\sum_d \big[\mathrm{softplus}(l_{bd}) - t_{bd}\, l_{bd}\big],
-        \qquad \frac{\partial L}{\partial l} = \frac{1}{B}\big(\sigma(l) - t\big)
+        L = \frac{1}{B}\sum_b\sum_d \big[\operatorname{softplus}(l_{bd}) - x_{bd}\, l_{bd}\big],
+        \qquad \frac{\partial L}{\partial l} = \frac{1}{B}\big(\operatorname{sigmoid}(l) - x\big)
 
     Softplus is evaluated as :math:`\max(l, 0) + \log(1 + e^{-|l|})`, so a logit of
     ``±1e4`` gives an exact, finite loss where ``log(sigmoid(l))`` would give ``log(0)``.
@@ -56,6 +56,7 @@ def bce_with_logits(logits, target, *, check_target=True):
     ----------
     logits : array, shape (B, D)
     target : array, shape (B, D), values in [0, 1]
+        :math:`x`, the data the logits should explain.
     check_target : bool
         Check that ``target`` lies in [0, 1] (a reduction over the data; models check
         their data once per ``fit`` and pass ``False``).
@@ -97,24 +98,24 @@ def bce_with_logits(logits, target, *, check_target=True):
 def softmax_cross_entropy(logits, labels):
     r"""Cross-entropy of a softmax classifier, from logits and integer labels (§4.3).
 
-    With :math:`p_{bk} = e^{l_{bk}} / \sum_m e^{l_{bm}}` and the true class :math:`y_b`:
+    With :math:`p_{bk} = e^{l_{bk}} / \sum_{k'} e^{l_{bk'}}` and the true class :math:`y_b`:
 
     .. math::
         L = -\frac{1}{B}\sum_b \log p_{b, y_b}, \qquad
-        \frac{\partial L}{\partial l_{bk}} = \frac{1}{B}\big(p_{bk} - 1[k = y_b]\big)
+        \frac{\partial L}{\partial l_{bk}} = \frac{1}{B}\big(p_{bk} - \mathbf{1}[k = y_b]\big)
 
     The log-softmax is computed after subtracting each row's maximum logit, which
     changes nothing mathematically and keeps every ``exp`` at most 1.
 
     Parameters
     ----------
-    logits : array, shape (B, K)
-    labels : integer array, shape (B,), values in 0 .. K-1
+    logits : array, shape (B, C)
+    labels : integer array, shape (B,), values in 0 .. C-1
 
     Returns
     -------
     loss : 0-d array
-    dlogits : array, shape (B, K)
+    dlogits : array, shape (B, C)
     """
     check_array(logits, "logits", ndim=2)
     xp = array_module(logits)
