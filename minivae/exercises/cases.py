@@ -20,7 +20,8 @@ from .spec import Case
 
 #: (B, D) of the random cases: a batch of one, square and oblong shapes (the first batch of
 #: several, B = 5, makes a lost 1/B read as 0.2, a factor no other constant explains)
-SHAPES = ((1, 1), (5, 3), (1, 5), (3, 7), (4, 4), (2, 6), (6, 5), (8, 2))
+SHAPES = ((1, 1), (5, 3), (1, 5), (3, 7), (4, 4), (2, 6), (6, 5), (8, 2),
+          (7, 1), (3, 3), (1, 8), (5, 5), (2, 2), (8, 7), (4, 1), (6, 3))
 #: central differences: the step and the tolerance the test suite uses
 H, TOL = 1e-4, 1e-6
 

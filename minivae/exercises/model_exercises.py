@@ -135,6 +135,8 @@ def _vae_cases():
          False),
         (VAE, (6, (5, 4), 2), {"beta": 2.0, "activation": "tanh"}, 4, False),
         (CVAE, (5, 3, (4,), 2), {"beta": 1.5, "activation": "sigmoid"}, 3, True),
+        (VAE, (3, (), 2), {"beta": 0.25, "activation": "tanh"}, 5, False),
+        (CVAE, (4, 2, (3,), 1), {"likelihood": "gaussian", "sigma": 0.4, "activation": "softplus"}, 1, True),
     ]
     cases = []
     for i, (cls, args, kw, B, labels) in enumerate(configs):

@@ -75,7 +75,7 @@ def _kl_meaning(case, outs):
 def _dense_cases():
     rng = generator("dense_backward")
     cases = []
-    for (B, n_in), n_out in zip(SHAPES, (4, 1, 3, 2, 4, 6, 3, 5)):
+    for (B, n_in), n_out in zip(SHAPES, (4, 1, 3, 2, 4, 6, 3, 5, 2, 3, 1, 5, 7, 2, 6, 4)):
         x, W, b = values(rng, (B, n_in), 2.0, 50.0), values(rng, (n_in, n_out)), values(rng, (n_out,))
         out, cache = ops.dense_forward(x, W, b)
         dout = rng.normal(size=out.shape)
