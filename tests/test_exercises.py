@@ -189,6 +189,48 @@ def test_the_exit_status_and_json_serve_an_autograder(tmp_path):
     assert [r["exercise"] for r in wrong] == ["mse"] and wrong[0]["status"] == "failed"
     trap = next(m for m in MISTAKES if m.key == "mse_gradient_without_B")
     assert wrong[0]["max_rel_error"] > 0.5 and trap.what in wrong[0]["diagnosis"]
-    assert "§0 (The one reduction)" in wrong[0]["diagnosis"]
+    assert "§0 (Notation and conventions: the one reduction)" in wrong[0]["diagnosis"]
     assert run("check", tmp_path, "--only", "relu_backward", "kl_sparsity")[0] == 0
     assert run("check", tmp_path / "nowhere")[0] == 2
+
+
+# ---------------------------------------------------------------------- the docs say what the code does
+ROOT = Path(__file__).resolve().parent.parent
+DENSE_WITH_MEAN = """
+import numpy as np
+
+def dense_backward(dout, cache):
+    x, W = cache
+    return dout @ W.T, x.T @ dout, dout.mean(axis=0)
+"""
+
+
+def fenced_after(text, marker):
+    """The first fenced block after ``marker`` in ``text``."""
+    rest = text[text.index(marker):]
+    start = rest.index("```") + len(rest[rest.index("```"):].split("\n", 1)[0]) + 1
+    return rest[start:rest.index("```", start)]
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/exercises.md"])
+def test_the_diagnosis_shown_in_the_docs_is_the_real_output(tmp_path, doc):
+    workbook(tmp_path, DENSE_WITH_MEAN)
+    status, out, _ = run("check", tmp_path)
+    shown = fenced_after((ROOT / doc).read_text(encoding="utf-8"), "`db = dout.mean(axis=0)`")
+    assert status == 1 and shown.strip() and shown.strip() in out
+
+
+def test_the_docs_list_the_whole_catalogue_and_their_examples_run(tmp_path, monkeypatch, capsys):
+    text = (ROOT / "docs/exercises.md").read_text(encoding="utf-8")
+    flowing = " ".join(text.split())
+    assert all(f"`{m.key}`" in text for m in MISTAKES) and f"{len(MISTAKES)} in all" in flowing
+    assert f"knows {len(MISTAKES)} classic mistakes" in " ".join((ROOT / "README.md").read_text().split())
+    exec(fenced_after(text, "The library's own gradient checker"), {})
+    assert capsys.readouterr().out.strip() == fenced_after(text, "prints").strip()
+    workbook(tmp_path, LIBRARY_WORKBOOK)  # the grader's snippet, run for real in the learner's folder
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    exec(fenced_after(text, "In an nbgrader test cell"), {})
+    workbook(tmp_path, "def relu_backward(dout, cache):\n    return dout\n")
+    with pytest.raises(AssertionError, match="Your dx is wrong exactly where x < 0"):
+        exec(fenced_after(text, "In an nbgrader test cell"), {})

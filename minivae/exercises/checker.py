@@ -22,7 +22,7 @@ import numpy as np
 from ..gradcheck import relative_error
 from ..gradclues import clues, shape_clue
 from .cases import TOL
-from .spec import CATALOGUE, DERIVATIONS, InputChanged, ReturnedInput, WrongCount
+from .spec import CATALOGUE, DERIVATIONS, InputChanged, WrongCount
 
 PASSED, FAILED, NOT_STARTED = "passed", "failed", "not started"
 _CASES = {}
@@ -74,6 +74,8 @@ def _flat(outs):
     """``{name: value}`` with dict values spread out as ``name['key']``."""
     flat = {}
     for name, v in outs.items():
+        if name.startswith("_"):  # a note, not a value
+            continue
         if isinstance(v, dict):
             flat.update({f"{name}[{k!r}]": x for k, x in v.items()})
         else:
@@ -88,9 +90,6 @@ def _raised(e, workbook):
                 "must never change its inputs (the caller still needs them); compute into new arrays")
     if isinstance(e, WrongCount):
         return f"it {e}"
-    if isinstance(e, ReturnedInput):
-        return (f"the {e.name} it returned is its argument {e.arg} itself (or a view of it): return a new "
-                f"array ({e.arg}.copy()), since the caller may add into {e.name} and must not change {e.arg}")
     frames = traceback.extract_tb(e.__traceback__)
     mine = [f for f in frames if workbook and os.path.abspath(f.filename) == os.path.abspath(workbook)]
     at = ""
@@ -210,7 +209,7 @@ def check_exercise(exercise, fn, workbook=None):
     if isinstance(answers[0], NotImplementedError):
         return Result(exercise.name, NOT_STARTED)
     answers += [_call(exercise, fn, case) for case in cases[1:]]
-    worst = 0.0
+    worst, shared = 0.0, None
     for case, outs in zip(cases, answers):
         if isinstance(outs, Exception):
             problem = f"On {case.label}, {_raised(outs, workbook)}."
@@ -218,6 +217,11 @@ def check_exercise(exercise, fn, workbook=None):
         err, wrong = _judge(exercise, case, outs)
         if wrong is None:
             worst = max(worst, err)
+            if shared is None and "_shared" in outs:
+                name, arg = outs["_shared"]
+                shared = (f"On {case.label}, the {name} it returned is its argument {arg} itself (or a view of "
+                          f"it): return a new array ({arg}.copy()), since the caller may add into {name} and "
+                          f"must not see {arg} change.")
             continue
         problem, name, mine, truth = wrong
         if name is None:  # the structure is wrong: no numbers to read
@@ -226,6 +230,8 @@ def check_exercise(exercise, fn, workbook=None):
         hint = " ".join(_sentence(h) for h in hints) or \
             "No classic mistake matches, and the numbers show no simple pattern."
         return _failed(exercise, answers, err, f"On {case.label}: {problem}.", hint)
+    if shared:  # the numbers are right everywhere; only the returned array itself is wrong
+        return _failed(exercise, answers, worst, shared, None)
     return Result(exercise.name, PASSED, worst, cases=len(cases))
 
 

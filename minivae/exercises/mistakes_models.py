@@ -12,11 +12,11 @@ from ..models.sparse import kl_sparsity
 from .solutions import contractive_penalty
 from .spec import mistake
 
-ADAM = "§8 (Optimizers: Adam)"
+ADAM = "§8 (Optimizers: SGD, momentum, Nesterov, Adam)"
 SPARSE = "§7.3 (Sparse: the KL penalty on the mean activation)"
 CONTRACTIVE = "§7.4 (Contractive: the Frobenius norm of the Jacobian)"
 VAE_GRAD = "§9.3 (The gradient of the whole negative ELBO through the network)"
-BRANCHES = "§0 (the two-branch rule) and §9.3"
+BRANCHES = "§0 (Notation and conventions: the two-branch rule) and §9.3"
 
 
 # ---------------------------------------------------------------------- adam_step

@@ -10,7 +10,7 @@ from .. import ops
 from ..backend import array_module
 from .spec import mistake
 
-REDUCTION = "§0 (The one reduction)"
+REDUCTION = "§0 (Notation and conventions: the one reduction)"
 DENSE, RELU, SIGMOID, TANH = "§1 (The dense layer)", "§3.1 (ReLU)", "§3.3 (Sigmoid)", "§3.4 (Tanh)"
 MSE, BCE = "§4.1 (Mean squared error)", "§4.2 (Binary cross-entropy with logits)"
 KL, REPARAM = "§5.1 (KL divergence between N(μ, σ²) and N(0, 1))", "§5.2 (The reparameterization trick)"

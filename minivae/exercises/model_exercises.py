@@ -181,7 +181,8 @@ def _run_vae(fn, case):
 # ---------------------------------------------------------------------- the exercises
 def _exercises():
     adam = Exercise(
-        "adam_step", "p, g, s, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8", "§8 (Optimizers: Adam)",
+        "adam_step", "p, g, s, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8",
+        "§8 (Optimizers: SGD, momentum, Nesterov, Adam)",
         ("p", "m", "v", "t"), adam_step, "minivae/optim.py, Adam._update_reference (Adam._update is the same "
         "rule, faster)",
         "One Adam step for one parameter array: update p, s['m'], s['v'] in place and advance s['t'].",
