@@ -14,6 +14,7 @@ import os
 import sys
 import textwrap
 import time
+from contextlib import contextmanager
 
 from .common import PROG, UserError, one_line, positive_int
 
@@ -93,6 +94,23 @@ def run_start(args):
 
 
 # ---------------------------------------------------------------------- check
+@contextmanager
+def on_numpy():
+    """Check and train on NumPy whatever ``$MINIVAE_BACKEND`` says: a learner's functions are NumPy code."""
+    from ..backend import BackendUnavailableError, get_backend, set_backend
+
+    try:
+        previous = get_backend()
+    except BackendUnavailableError:  # $MINIVAE_BACKEND=cupy where CuPy cannot run: not needed here
+        previous = None
+    set_backend("numpy")
+    try:
+        yield
+    finally:
+        if previous is not None:
+            set_backend(previous)
+
+
 def check_workbook(directory, only=None):
     """``(path, module, results)``: every asked exercise of the workbook checked (minivae.exercises.checker).
 
@@ -116,7 +134,8 @@ def check_workbook(directory, only=None):
         elif not callable(fn):
             raise UserError(f"{e.name} in {path} is a {type(fn).__name__}, not a function")
         else:
-            results.append(check_exercise(e, fn, path))
+            with on_numpy():
+                results.append(check_exercise(e, fn, path))
     if not results:
         raise UserError(f"{path} defines none of the exercises; make a new one with '{PROG} exercises start'")
     return path, module, results
@@ -159,7 +178,6 @@ def run_check(args):
 
 # ---------------------------------------------------------------------- train
 def run_train(args):
-    from ..backend import get_backend, set_backend
     from ..datasets import load_digits, train_test_split
     from ..exercises.substitute import SWAPPABLE, train_vae
     from ..exercises.workbook import WorkbookError
@@ -174,9 +192,7 @@ def run_train(args):
     os.makedirs(args.out, exist_ok=True)
     X, y = load_digits()
     X_train, X_test, _, _ = train_test_split(X, y, test_size=0.2, seed=0)
-    previous = get_backend()
-    set_backend("numpy")  # the learner's functions are NumPy code
-    try:
+    with on_numpy():
         start = time.perf_counter()
         model, history, calls = train_vae(mine, X_train, X_test, activation=args.activation, epochs=args.epochs,
                                           seed=args.seed)
@@ -185,8 +201,6 @@ def run_train(args):
               f"{args.epochs} epochs in {time.perf_counter() - start:.1f} s")
         _report(history, calls, status, SWAPPABLE)
         _figures(model, X_test, args.out)
-    finally:
-        set_backend(previous)
     return 0
 
 

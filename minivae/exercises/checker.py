@@ -110,8 +110,6 @@ def _hint_for(e):
 
 def _structure(name, mine, ref):
     """What is wrong with the kind, shape or dtype of one returned value, or ``None``."""
-    if isinstance(ref, dict) or isinstance(mine, dict):
-        return None if isinstance(mine, dict) == isinstance(ref, dict) else f"{name} must be a dict"
     try:
         a = np.asarray(mine)
     except Exception:
@@ -149,9 +147,9 @@ def _judge(exercise, case, outs):
             return None, (bad, None, None, None)
     for meaning in exercise.meanings:
         bad = meaning(case, outs)
-        if bad:
-            wrong = _first_wrong(exercise, case, mine, ref)[1]
-            return None, (bad, *(wrong[1:] if wrong else (None, None, None)))
+        if bad:  # the numbers, if also wrong, still give the clues
+            err, wrong = _first_wrong(exercise, case, mine, ref)
+            return err, (bad, *(wrong[1:] if wrong else (None, None, None)))
     return _first_wrong(exercise, case, mine, ref)
 
 
@@ -224,7 +222,7 @@ def check_exercise(exercise, fn, workbook=None):
                           f"must not see {arg} change.")
             continue
         problem, name, mine, truth = wrong
-        if name is None:  # the structure is wrong: no numbers to read
+        if name is None:  # the structure or the meaning is wrong, and the numbers show nothing more
             return _failed(exercise, answers, err, f"On {case.label}: {problem}.", None)
         hints = clues(f"your {name}", mine, truth, batch=case.batch, inputs=case.arrays, truth="the true one")
         hint = " ".join(_sentence(h) for h in hints) or \
