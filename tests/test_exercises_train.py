@@ -86,11 +86,15 @@ def test_the_command_trains_says_which_functions_are_yours_and_draws(tmp_path):
         + "\n\ndef tanh_backward(dout, cache):\n    return dout * (1.0 - cache.out)\n")
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        status = main(["exercises", "train", str(work), "--out", str(tmp_path / "run"), "--epochs", "1"])
+        status = main(["exercises", "train", str(work), "--out", str(tmp_path / "run"), "--epochs", "1",
+                       "--activation", "tanh"])
     text = out.getvalue()
     assert status == 0, text
-    assert "your functions in this VAE: dense_backward (" in text and "relu_backward (" in text
-    assert "the library's, for the rest: tanh_backward (failed), vae_backward (not in the workbook)" in text
-    assert "yours, passed but not used by this VAE: sigmoid_backward, mse, kl_sparsity, contractive_penalty" in text
+    assert "trained a VAE 64-64-4 (tanh)" in text and "epoch   1: loss " in text
+    assert "your functions in this VAE: dense_backward (" in text and "adam_step (" in text
+    # counted, not assumed: the library's tanh_backward ran (the learner's failed), relu_backward did not run
+    assert "the library's, for the rest: tanh_backward (failed), vae_backward (not in the workbook)\n" in text
+    assert ("yours, passed but not used by this VAE: relu_backward, sigmoid_backward, mse, kl_sparsity, "
+            "contractive_penalty") in text
     for name in ("samples.png", "reconstructions.png"):
         assert (tmp_path / "run" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
