@@ -119,7 +119,6 @@ def check_workbook(directory, only=None):
     """
     from ..exercises import select
     from ..exercises.checker import NOT_STARTED, Result, check_exercise
-
     from ..exercises.workbook import load, path_of
 
     path = path_of(directory)
