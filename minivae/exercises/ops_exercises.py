@@ -69,6 +69,17 @@ def _kl_meaning(case, outs):
     return None
 
 
+def _reparam_meaning(case, outs):
+    dz, logvar, eps = case.arrays["dz"], case.arrays["logvar"], case.arrays["eps"]
+    if not np.array_equal(np.asarray(outs["dmu"]), dz):
+        return "dmu must equal dz exactly: z = mu + sigma·eps moves one for one with mu"
+    step = np.exp(0.5 * logvar) * eps  # z - mu: how far the sample landed from the mean
+    if not np.allclose(np.asarray(outs["dlogvar"]), 0.5 * dz * step, rtol=1e-9, atol=0):
+        return ("dlogvar must be ½·dz·(z − mu): logvar moves z only through its distance from the mean, "
+                "sigma·eps, and d(sigma)/d(logvar) = sigma/2 since sigma = exp(logvar/2)")
+    return None
+
+
 # ---------------------------------------------------------------------- cases
 
 
@@ -305,7 +316,7 @@ Returns
 dmu : array, shape (B, J)
     A new array (the VAE adds the KL's gradient into it).
 dlogvar : array, shape (B, J)""",
-        _reparam_cases, gradients=("dmu", "dlogvar"))
+        _reparam_cases, gradients=("dmu", "dlogvar"), meanings=(_reparam_meaning,))
     return [dense, relu, sigmoid, tanh, mse, bce, kl, reparam]
 
 
