@@ -13,8 +13,11 @@ Two entry points, for the two shapes of code you will want to check:
     for a scalar loss ``f()`` that reads the arrays in ``params`` (perturbed in place),
     such as a model's ``loss`` with its noise pinned, against the ``grads`` it claims.
 
-Both return a :class:`GradcheckReport` that names the worst entry. Run checks in
-float64: float32 round-off swamps the differences.
+Both return a :class:`GradcheckReport` that names the worst entry and, when the check
+fails, reads the numbers for clues (:mod:`minivae.gradclues`): a gradient that is a
+constant factor such as 1/B times the true one, a flipped sign, errors only where an
+input is negative, a wrong shape. Run checks in float64: float32 round-off swamps the
+differences.
 
 Example
 -------
@@ -26,9 +29,12 @@ True
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from dataclasses import dataclass, field
 
 from .backend import Random, array_module, to_numpy
+from .gradclues import clues as read_clues
+from .gradclues import shape_clue
 
 
 @dataclass
@@ -47,6 +53,9 @@ class GradcheckReport:
         The tolerance ``passed`` was judged with.
     per_input : dict
         Name -> largest relative error for that argument.
+    clues : list of str
+        For a failed check, what the numbers of each wrong gradient suggest (a constant
+        factor, a flipped sign, where the errors are); empty when they show no pattern.
     """
 
     max_rel_error: float
@@ -55,6 +64,7 @@ class GradcheckReport:
     numeric: float
     tol: float
     per_input: dict
+    clues: list = field(default_factory=list)
 
     @property
     def passed(self):
@@ -63,9 +73,10 @@ class GradcheckReport:
     def __str__(self):
         verdict = "ok" if self.passed else "FAILED"
         parts = ", ".join(f"{k}: {v:.2e}" for k, v in self.per_input.items())
+        lines = "".join(f"\n  clue: {c}" for c in self.clues)
         return (
             f"gradcheck {verdict}: max relative error {self.max_rel_error:.3e} (tol {self.tol:.0e}) "
-            f"at {self.worst}: analytic {self.analytic:.10g}, numeric {self.numeric:.10g} [{parts}]"
+            f"at {self.worst}: analytic {self.analytic:.10g}, numeric {self.numeric:.10g} [{parts}]{lines}"
         )
 
     def assert_ok(self):
@@ -166,19 +177,27 @@ def _resolution_floor(size, h, tol):
     return max(1e-10, 16 * EPS64 * max(1.0, size) / h / tol)
 
 
-def _report(pairs, tol, floor, abs_floor=1e-10):
-    """Build a report from ``[(name, analytic, numeric), ...]``."""
+def _report(pairs, tol, floor, abs_floor=1e-10, *, batch=None, inputs=None):
+    """Build a report from ``[(name, analytic, numeric), ...]``, with clues for each wrong one.
+
+    ``batch`` and ``inputs`` (name -> array) help the clues name a factor (``1/B``) and a
+    place (``where x < 0``); see :func:`minivae.gradclues.clues`.
+    """
     worst = (-1.0, "", 0.0, 0.0)
-    per_input = {}
+    per_input, found = {}, []
     for name, a, n in pairs:
-        if tuple(a.shape) != tuple(n.shape):
-            raise ValueError(f"gradient for {name} has shape {tuple(a.shape)}, expected {tuple(n.shape)}")
+        if getattr(a, "shape", None) is None or tuple(a.shape) != tuple(n.shape):
+            got = getattr(a, "shape", "no shape, a " + type(a).__name__)
+            raise ValueError(f"the gradient for {shape_clue(name, got, n.shape)}")
         r = to_numpy(relative_error(a, n, floor, abs_floor))
         per_input[name] = float(r.max(initial=0.0))
         if r.size and per_input[name] > worst[0]:
             idx = tuple(int(i) for i in divmod_index(int(r.argmax()), r.shape))
             worst = (per_input[name], f"{name}{list(idx)}", float(to_numpy(a)[idx]), float(to_numpy(n)[idx]))
-    return GradcheckReport(max(worst[0], 0.0), worst[1], worst[2], worst[3], tol, per_input)
+        if per_input[name] > tol:
+            found += read_clues(f"the gradient for {name}", a, n, tol=tol, floor=floor, abs_floor=abs_floor,
+                                batch=batch, inputs=inputs, truth="the true one")
+    return GradcheckReport(max(worst[0], 0.0), worst[1], worst[2], worst[3], tol, per_input, found)
 
 
 def divmod_index(flat_index, shape):
@@ -205,7 +224,8 @@ def check_pair(forward, backward, *inputs, wrt=None, names=None, seed=0, h=1e-4,
     wrt : sequence of int, optional
         Which inputs to check (default: all).
     names : sequence of str, optional
-        Names of the inputs, for the report.
+        Names of the inputs, for the report. Default: the names of ``forward``'s
+        parameters (``x``, ``W``, ``b`` for ``dense_forward``), else ``input0``, ...
     seed : int
         Seed of the random upstream gradient.
     h : float
@@ -216,9 +236,11 @@ def check_pair(forward, backward, *inputs, wrt=None, names=None, seed=0, h=1e-4,
     Returns
     -------
     GradcheckReport
+        Its ``clues`` read the batch size B as the first axis of the first input.
     """
     wrt = list(range(len(inputs))) if wrt is None else list(wrt)
-    names = list(names) if names is not None else [f"input{k}" for k in range(len(inputs))]
+    names = list(names) if names is not None else parameter_names(forward, len(inputs))
+    names += [f"input{k}" for k in range(len(names), len(inputs))]
     for k in wrt:
         if getattr(inputs[k], "dtype", None) is None or inputs[k].dtype.itemsize < 8:
             raise TypeError(f"{names[k]} must be a float64 array for a gradient check")
@@ -235,10 +257,23 @@ def check_pair(forward, backward, *inputs, wrt=None, names=None, seed=0, h=1e-4,
     for g, k in zip(grads, wrt):
         pairs.append((names[k], g, numerical_gradient_pair(forward, inputs, k, dout, h)))
     size = float(array_module(out).abs(dout * out).sum())
-    return _report(pairs, tol, floor, abs_floor=_resolution_floor(size, h, tol))
+    batch = inputs[0].shape[0] if getattr(inputs[0], "ndim", 0) else None
+    named = {**{names[k]: inputs[k] for k in range(len(inputs))}, "dout": dout}
+    return _report(pairs, tol, floor, abs_floor=_resolution_floor(size, h, tol), batch=batch, inputs=named)
 
 
-def check_scalar(f, params, grads, *, h=1e-4, tol=1e-6, floor=1e-3, keys=None):
+def parameter_names(fn, n):
+    """The names of the first ``n`` positional parameters of ``fn``; ``input<k>`` where unknown."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # a builtin or a callable without a signature
+        params = []
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    known = [p.name for p in params if p.kind in kinds]
+    return [known[k] if k < len(known) else f"input{k}" for k in range(n)]
+
+
+def check_scalar(f, params, grads, *, h=1e-4, tol=1e-6, floor=1e-3, keys=None, batch=None):
     """Check the gradients of a scalar function of several arrays.
 
     Parameters
@@ -252,6 +287,8 @@ def check_scalar(f, params, grads, *, h=1e-4, tol=1e-6, floor=1e-3, keys=None):
         Name -> the analytic gradient to check.
     keys : sequence of str, optional
         Which entries to check (default: all of ``grads``).
+    batch : int, optional
+        The batch size, so that the clues of a failed check can name a factor ``1/B``.
 
     Returns
     -------
@@ -270,4 +307,5 @@ def check_scalar(f, params, grads, *, h=1e-4, tol=1e-6, floor=1e-3, keys=None):
         if getattr(params[k], "dtype", None) is None or params[k].dtype.itemsize < 8:
             raise TypeError(f"{k} must be a float64 array for a gradient check")
     pairs = [(k, grads[k], numerical_gradient(f, params[k], h)) for k in keys]
-    return _report(pairs, tol, floor, abs_floor=_resolution_floor(abs(float(f())), h, tol))
+    return _report(pairs, tol, floor, abs_floor=_resolution_floor(abs(float(f())), h, tol), batch=batch,
+                   inputs=params)

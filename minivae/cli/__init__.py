@@ -24,7 +24,7 @@ import argparse
 import os
 import sys
 
-from . import evaluate, sample, train
+from . import evaluate, exercises, sample, train
 from .common import EXIT_USAGE, PROG, Parser, UserError, one_line
 
 EPILOG = f"""\
@@ -59,7 +59,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"minivae {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    for command in (train, sample, evaluate):
+    for command in (train, sample, evaluate, exercises):
         command.add_parser(commands)
     return parser
 

@@ -255,6 +255,14 @@ class VAE(Model):
         terms = {"loss": recon + self.beta * kl, "recon": recon, "kl": kl}
         if not grads:
             return terms, None
+        return terms, self._backward(dout, z_cache, dmu_kl, dlogvar_kl)
+
+    def _backward(self, dout, z_cache, dmu_kl, dlogvar_kl):
+        """The backward pass of :meth:`loss_terms_and_grads`, from ``dout`` to every parameter (§9.3).
+
+        A method of its own so that the exercise ``vae_backward`` (minivae.exercises) can
+        hand a learner exactly this wiring, and train a VAE with the learner's version.
+        """
         dzc = self.decoder.backward(dout)          # (B, latent_dim [+ n_classes])
         dz = dzc[:, :self.latent_dim]              # the labels are not parameters: drop their columns
         dmu, dlogvar = ops.reparameterize_backward(dz, z_cache)
@@ -262,7 +270,7 @@ class VAE(Model):
         dlogvar += self.beta * dlogvar_kl
         dh = self.blocks["mu"].backward(dmu) + self.blocks["logvar"].backward(dlogvar)
         self.encoder.backward(dh, need_input_grad=False)  # the data need no gradient
-        return terms, self._collect_grads()
+        return self._collect_grads()
 
     # ------------------------------------------------------------------ batched inference (shared)
     def _map(self, fn, X, c, batch_size):

@@ -1,0 +1,247 @@
+"""Check a learner's function against its exercise, and say what is wrong and why.
+
+A check runs the function on every case of the exercise and judges each answer in
+three steps: its **structure** (how many values, their shapes and dtypes), its
+**meaning** (what the formula says that a gradient check cannot see: the KL is never
+negative, ...), and its **numbers**, against central differences of the library's
+forward pass and against the library's own answer. The first thing wrong is the
+*problem*. Then comes the *diagnosis*: a classic mistake from the catalogue whose
+numbers the learner's function reproduces on every case, or, when none does, what the
+numbers themselves show (:mod:`minivae.gradclues`): a constant factor such as 1/B, a
+flipped sign, errors only where x < 0, a wrong shape.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..gradcheck import relative_error
+from ..gradclues import clues, shape_clue
+from .cases import TOL
+from .spec import CATALOGUE, DERIVATIONS, InputChanged, WrongCount
+
+PASSED, FAILED, NOT_STARTED = "passed", "failed", "not started"
+_CASES = {}
+
+
+@dataclass
+class Result:
+    """The verdict on one exercise.
+
+    ``problem`` says what is wrong on which input (``None`` unless failed);
+    ``diagnosis`` names the mistake, or what the numbers show, and what to reread.
+    """
+
+    exercise: str
+    status: str
+    max_rel_error: float | None = None
+    problem: str | None = None
+    diagnosis: str | None = None
+    cases: int = 0
+
+    def as_json(self):
+        """The object ``exercises check --json`` prints for this exercise."""
+        text = " ".join(t for t in (self.problem, self.diagnosis) if t) or None
+        return {"exercise": self.exercise, "status": self.status, "max_rel_error": self.max_rel_error,
+                "diagnosis": text}
+
+
+def cases_of(exercise):
+    """The exercise's cases, made once per process."""
+    if exercise.name not in _CASES:
+        _CASES[exercise.name] = exercise.make_cases()
+    return _CASES[exercise.name]
+
+
+def _call(exercise, fn, case):
+    """``fn``'s answer on ``case``, or the exception it raised.
+
+    NumPy's floating-point warnings are silenced: the checker reads the numbers itself.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return exercise.run(fn, case)
+        except Exception as e:  # a learner's code may raise anything: it is reported, not re-raised
+            return e
+
+
+def _flat(outs):
+    """``{name: value}`` with dict values spread out as ``name['key']``."""
+    flat = {}
+    for name, v in outs.items():
+        if name.startswith("_"):  # a note, not a value
+            continue
+        if isinstance(v, dict):
+            flat.update({f"{name}[{k!r}]": x for k, x in v.items()})
+        else:
+            flat[name] = v
+    return flat
+
+
+def _raised(e, workbook):
+    """One line for an exception: its type, message, and the workbook line it came from."""
+    if isinstance(e, InputChanged):
+        return (f"it wrote into its argument{'s' if len(e.names) > 1 else ''} {', '.join(e.names)}: a backward "
+                "must never change its inputs (the caller still needs them); compute into new arrays")
+    if isinstance(e, WrongCount):
+        return f"it {e}"
+    frames = traceback.extract_tb(e.__traceback__)
+    mine = [f for f in frames if workbook and os.path.abspath(f.filename) == os.path.abspath(workbook)]
+    at = ""
+    if mine:
+        f = mine[-1]
+        at = f" ({os.path.basename(f.filename)}, line {f.lineno}: {(f.line or '').strip()})"
+    return f"it raised {type(e).__name__}: {' '.join(str(e).split())}{at}"
+
+
+def _hint_for(e):
+    text = str(e)
+    if "matmul" in text or "shapes" in text and "aligned" in text:
+        return "A matrix product got arrays whose inner sizes differ: write the shape of each array beside it."
+    if "broadcast" in text:
+        return "Two arrays of different shapes met in an elementwise operation: print their shapes."
+    return None
+
+
+def _structure(name, mine, ref):
+    """What is wrong with the kind, shape or dtype of one returned value, or ``None``."""
+    try:
+        a = np.asarray(mine)
+    except Exception:
+        return f"{name} is a {type(mine).__name__}; expected an array"
+    r = np.asarray(ref)
+    if a.dtype.kind not in "fiub":
+        return f"{name} is {a.dtype} ({type(mine).__name__}); expected floating-point numbers"
+    if a.shape != r.shape:
+        return shape_clue(name, a.shape, r.shape)
+    if r.dtype == np.float64 and a.dtype != np.float64:
+        return (f"{name} has dtype {a.dtype}; the inputs are float64 and so must it be (a float32 constant, or "
+                "an integer array from a comparison that was never multiplied by a float?)")
+    return None
+
+
+def _compare(mine, ref, floor):
+    """Entrywise relative errors, with non-finite entries that differ counted as infinitely wrong."""
+    a, r = np.asarray(mine, dtype=np.float64), np.asarray(ref, dtype=np.float64)
+    ok = np.isfinite(a) & np.isfinite(r)
+    err = np.where(ok, 0.0, np.where((a == r) | (np.isnan(a) & np.isnan(r)), 0.0, np.inf))
+    if ok.any():
+        err[ok] = relative_error(np.where(ok, a, 0.0), np.where(ok, r, 0.0), 1e-3, floor)[ok]
+    return err
+
+
+def _judge(exercise, case, outs):
+    """``(max relative error, None)`` if right, else ``(error or None, (problem, name, mine, truth))``."""
+    ref = _flat(exercise.reference(case))
+    mine = _flat(outs)
+    for name, r in ref.items():
+        if name not in mine:
+            return None, (f"{name} is missing from what it returned", None, None, None)
+        bad = _structure(name, mine[name], r)
+        if bad:
+            return None, (bad, None, None, None)
+    for meaning in exercise.meanings:
+        bad = meaning(case, outs)
+        if bad:  # the numbers, if also wrong, still give the clues
+            err, wrong = _first_wrong(exercise, case, mine, ref)
+            return err, (bad, *(wrong[1:] if wrong else (None, None, None)))
+    return _first_wrong(exercise, case, mine, ref)
+
+
+def _first_wrong(exercise, case, mine, ref):
+    """Compare every value with the numeric gradient (where there is one) and the library's."""
+    numeric = case.remember("numeric", case.numeric) if case.numeric else {}
+    worst = 0.0
+    for name, r in ref.items():
+        checks = [("numeric", numeric[name], case.abs_floor)] if name in numeric else []
+        checks.append(("the library's", r, 1e-12))
+        for label, truth, floor in checks:
+            err = _compare(mine[name], truth, floor)
+            e = float(err.max(initial=0.0))
+            worst = max(worst, e)
+            if e > TOL:
+                idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape)) if err.ndim else ()
+                a, t = np.asarray(mine[name], np.float64)[idx], np.asarray(truth, np.float64)[idx]
+                at = f"worst entry {name}{list(idx)}: " if idx else ""
+                problem = f"{name} is wrong: {at}yours {a:.10g}, {label} {t:.10g} (relative error {e:.2e})"
+                return e, (problem, name, mine[name], truth)
+    return worst, None
+
+
+def _same(outs_a, outs_b):
+    """Whether two answers agree: the same names and shapes, equal numbers (NaN and inf included)."""
+    if isinstance(outs_a, Exception) or isinstance(outs_b, Exception):
+        return False
+    a, b = _flat(outs_a), _flat(outs_b)
+    if a.keys() != b.keys():
+        return False
+    for k in a:
+        try:
+            x, y = np.asarray(a[k], np.float64), np.asarray(b[k], np.float64)
+        except (TypeError, ValueError):
+            return False
+        if x.shape != y.shape or float(_compare(x, y, 1e-12).max(initial=0.0)) > TOL:
+            return False
+    return True
+
+
+def diagnose(exercise, answers):
+    """The catalogued mistake whose answers equal ``answers`` on every case, or ``None``."""
+    for m in CATALOGUE.get(exercise.name, ()):
+        theirs = [case.remember(("mistake", m.key), lambda: _call(exercise, m.fn, case))
+                  for case in cases_of(exercise)]
+        if all(_same(mine, t) for mine, t in zip(answers, theirs)):
+            return m
+    return None
+
+
+def check_exercise(exercise, fn, workbook=None):
+    """Check the learner's ``fn`` against ``exercise``; return a :class:`Result`."""
+    cases = cases_of(exercise)
+    answers = [_call(exercise, fn, cases[0])]
+    if isinstance(answers[0], NotImplementedError):
+        return Result(exercise.name, NOT_STARTED)
+    answers += [_call(exercise, fn, case) for case in cases[1:]]
+    worst, shared = 0.0, None
+    for case, outs in zip(cases, answers):
+        if isinstance(outs, Exception):
+            problem = f"On {case.label}, {_raised(outs, workbook)}."
+            return _failed(exercise, answers, None, problem, _hint_for(outs))
+        err, wrong = _judge(exercise, case, outs)
+        if wrong is None:
+            worst = max(worst, err)
+            if shared is None and "_shared" in outs:
+                name, arg = outs["_shared"]
+                shared = (f"On {case.label}, the {name} it returned is its argument {arg} itself (or a view of "
+                          f"it): return a new array ({arg}.copy()), since the caller may add into {name} and "
+                          f"must not see {arg} change.")
+            continue
+        problem, name, mine, truth = wrong
+        if name is None:  # the structure or the meaning is wrong, and the numbers show nothing more
+            return _failed(exercise, answers, err, f"On {case.label}: {problem}.", None)
+        hints = clues(f"your {name}", mine, truth, batch=case.batch, inputs=case.arrays, truth="the true one")
+        hint = " ".join(_sentence(h) for h in hints) or \
+            "No classic mistake matches, and the numbers show no simple pattern."
+        return _failed(exercise, answers, err, f"On {case.label}: {problem}.", hint)
+    if shared:  # the numbers are right everywhere; only the returned array itself is wrong
+        return _failed(exercise, answers, worst, shared, None)
+    return Result(exercise.name, PASSED, worst, cases=len(cases))
+
+
+def _sentence(text):
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _failed(exercise, answers, err, problem, hint):
+    """The failed result: a catalogued mistake if one matches, else the ``hint`` read from the numbers."""
+    m = diagnose(exercise, answers)
+    if m is not None:
+        diagnosis = f"This is a classic mistake: {m.what} Reread {DERIVATIONS} {m.section}."
+    else:
+        diagnosis = f"{hint + ' ' if hint else ''}Reread {DERIVATIONS} {exercise.section}."
+    return Result(exercise.name, FAILED, err, problem, diagnosis, cases=len(answers))
