@@ -6,7 +6,7 @@ backward pairs) -> ``layers`` -> ``optim`` -> ``models`` -> ``train``.
 __version__ = "0.1.0"
 
 from .backend import BackendUnavailableError, get_backend, set_backend, to_numpy  # noqa: F401
-from .checkpoint import load  # noqa: F401
+from .models import load  # noqa: F401  (the checkpoint format sits below the models; load builds one)
 from .gradcheck import check_pair, check_scalar  # noqa: F401
 from .layers import Dense, LeakyReLU, ReLU, Sequential, Sigmoid, Softplus, Tanh  # noqa: F401
 from .models import CVAE, VAE, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder  # noqa: F401

@@ -229,7 +229,7 @@ def test_zip_whose_members_are_not_arrays(saved, tmp_path):
         for k in names:
             if k != "__config__":
                 z.writestr(k, b"\x00" * 16)
-    with pytest.raises(ValueError, match="not .npy arrays"):
+    with pytest.raises(ValueError, match="entry '__config__' is not a .npy array"):
         minivae.load(fake)
 
 
@@ -269,7 +269,7 @@ def _set_config(key, value):
     (_set_config("activation", "gelu"), r"cannot build a model of class Autoencoder: activation must be one of"),
     (_set_config("unknown_knob", 1), r"cannot build a model of class Autoencoder"),
     (_set_config("latent_dim", 5), r"parameter .* has shape"),
-    (_set_config("hidden_dims", [5]), r"parameters do not match a Autoencoder"),
+    (_set_config("hidden_dims", [5]), r"not the parameters of the Autoencoder its config describes"),
     (_set_config("dtype", "float64"), r"dtype float32; expected .* float64"),
 ])
 def test_config_that_does_not_fit(saved, tmp_path, edit, match):
@@ -305,16 +305,248 @@ def test_arrays_that_do_not_fit(saved, tmp_path):
             minivae.load(bad)
 
 
-@pytest.mark.parametrize("key, value", [("hidden_dims", [5, 4000]), ("input_dim", 10**9), ("latent_dim", 50)])
-def test_a_config_asking_for_layers_larger_than_its_arrays_is_refused_before_building(
+def dense_params(sizes):
+    """How many parameters a stack of Dense layers of widths ``sizes`` has: sum of (a + 1) * b."""
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+@pytest.mark.parametrize("key, value", [("hidden_dims", [5, 4000]), ("input_dim", 10**9), ("hidden_dims", [10**30])])
+def test_a_config_asking_for_more_than_the_file_holds_is_refused_before_building(
         saved, tmp_path, monkeypatch, key, value):
-    """A crafted file of a few bytes cannot make load allocate a huge model."""
-    from minivae.models import MODELS as registry
+    """A crafted file of a few kilobytes cannot make load allocate a huge model: no layer is built."""
+    from minivae.models import base
 
     _, path = saved
     bad = rewrite(path, tmp_path / "bad.npz", config=_set_config(key, value))
+    config = {"input_dim": 6, "hidden_dims": [5, 4], "latent_dim": 3, key: value}
+    sizes = (config["input_dim"], *config["hidden_dims"], config["latent_dim"])
+    n = dense_params(sizes) + dense_params(sizes[::-1])
     built = []
-    monkeypatch.setitem(registry, "Autoencoder", lambda **kw: built.append(kw))
-    with pytest.raises(ValueError, match=r"config asks for layers .*largest side 6"):
+    monkeypatch.setattr(base, "Dense", lambda *args, **kw: built.append(args))
+    with pytest.raises(ValueError, match=rf"describes an Autoencoder with {n:,} parameters \(.*\), more than the "
+                                         r"whole file \(\d\.\d KiB\) can hold"):
         minivae.load(bad)
-    assert built == []  # refused before any model was made
+    assert built == []  # refused before any layer was made
+
+
+# ---------------------------------------------------------------------------
+# issue 12: the format below the models, configs that are junk, save as strict as load
+# ---------------------------------------------------------------------------
+
+def test_the_format_module_imports_no_model():
+    """minivae/checkpoint.py is a floor below the models: it imports nothing from minivae at all."""
+    import ast
+
+    source = open(os.path.join(os.path.dirname(minivae.__file__), "checkpoint.py"), encoding="utf-8").read()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            imported.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert not {m for m in imported if m.startswith(".") or m.startswith("minivae")}, imported
+
+
+@pytest.mark.parametrize("damage", [b"\0\0\0\0", b"\x93NUMPY", b"\x80\x04\x95", b"junk junk junk"])
+def test_damaged_first_bytes_never_suggest_allow_pickle(saved, tmp_path, damage):
+    _, path = saved
+    bad = tmp_path / "damaged.npz"
+    bad.write_bytes(damage + open(path, "rb").read()[len(damage):])
+    with pytest.raises(ValueError, match="not a readable minivae checkpoint") as info:
+        minivae.load(bad)
+    assert "pickle" not in str(info.value)
+
+
+def _with_raw_config(path, out, raw):
+    return rewrite(path, out, __config__=np.frombuffer(raw, dtype=np.uint8))
+
+
+def _config_text(path):
+    return bytes(read_npz(path)["__config__"]).decode()
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda t: t.replace('"seed": 7', '"seed": ' + "9" * 5000), "holds a whole number longer than 40 digits"),
+    (lambda t: t.replace('"seed": 7', '"seed": -' + "9" * 41), "holds a whole number longer than 40 digits"),
+    (lambda t: t.replace('"seed": 7', '"seed": ' + "[" * 10_000 + "]" * 10_000), "nests 10002 deep"),
+    (lambda t: t.replace('"seed": 7', '"seed": 7, "pad": "' + "x" * 70_000 + '"'), r"config is 70,\d{3} bytes"),
+    (lambda t: t.replace('"seed": 7', '"seed": NaN'), "holds NaN, which is not a number JSON allows"),
+    (lambda t: t.replace('"seed": 7', '"seed": 1e999'), "holds 1e999, a number too large for a float"),
+    (lambda t: t.replace('"seed": 7', '"seed": 7, "seed": 8'), "repeats the key 'seed'"),
+    (lambda t: t.replace('"activation": "relu"', '"activation": ["relu"]'), "cannot build a model of class Auto"),
+    (lambda t: t.replace('"input_dim": 6', '"input_dim": "6"'), "cannot build a model of class Autoencoder"),
+    (lambda t: t.replace('"format_version": 1', '"format_version": true'), "format version True is not supported"),
+    (lambda t: t.replace('"hidden_dims": [5, 4]', '"hidden_dims": [' + "1, " * 3000 + "1]"),
+     "describes more than the 5,698 parameter arrays a checkpoint can hold"),
+], ids=["5000-digits", "41-digits", "nested", "70-KB", "NaN", "1e999", "repeated-key", "list-activation",
+        "string-width", "bool-version", "3000-layers"])
+def test_junk_in_the_config_is_a_value_error_naming_the_file(saved, tmp_path, edit, match):
+    _, path = saved
+    bad = _with_raw_config(path, tmp_path / "bad.npz", edit(_config_text(path)).encode())
+    with pytest.raises(ValueError, match=match) as info:
+        minivae.load(bad)
+    assert repr(str(bad)) in str(info.value) and "set_int_max_str_digits" not in str(info.value)
+
+
+def test_a_folder_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="is a folder, not a regular file"):
+        minivae.load(tmp_path)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_save_refuses_what_load_would_refuse_with_the_same_message_and_keeps_the_old_file(saved, tmp_path, bad):
+    from minivae import checkpoint
+
+    model, path = saved
+    good_bytes = open(path, "rb").read()
+    model.params["decoder.2.W"][1, 1] = bad
+    with pytest.raises(ValueError, match=r"parameter decoder.2.W holds NaN or infinite values") as refused:
+        model.save(path)
+    assert open(path, "rb").read() == good_bytes and os.listdir(tmp_path) == ["model.npz"]
+    # the same arrays written without the checks: load refuses them with the very same message
+    raw, _ = checkpoint.encode_config(path, json.loads(_config_text(path)))
+    checkpoint.write(path, raw, params_to_numpy(model))
+    with pytest.raises(ValueError) as loaded:
+        minivae.load(path)
+    assert str(loaded.value) == str(refused.value)
+
+
+def test_save_refuses_a_config_load_would_refuse(tmp_path):
+    model = Autoencoder(6, (5,), 3, seed=10**50)  # a valid seed, but longer than a checkpoint's numbers
+    with pytest.raises(ValueError, match="holds a whole number longer than 40 digits"):
+        model.save(tmp_path / "m.npz")
+
+    class MyAutoencoder(Autoencoder):
+        pass
+
+    with pytest.raises(ValueError, match="unknown model class 'MyAutoencoder'"):
+        MyAutoencoder(6, (5,), 3).save(tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.fixture
+def umask():
+    def set_umask(mask):
+        os.umask(mask)
+
+    old = os.umask(0o022)
+    yield set_umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_file_gets_the_mode_the_umask_gives(tmp_path, umask, mask, mode):
+    umask(mask)
+    path = trained().save(tmp_path / "m.npz")
+    assert os.stat(path).st_mode & 0o777 == mode
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_a_replaced_file_keeps_its_mode(saved, umask, mode):
+    model, path = saved
+    umask(0o077)
+    os.chmod(path, mode)
+    model.save(path)
+    assert os.stat(path).st_mode & 0o777 == mode
+
+
+def test_saving_over_a_symlink_writes_through_it(tmp_path):
+    """The link stays a link; the file behind it is replaced (atomically, in its own folder)."""
+    model = trained()
+    (tmp_path / "runs").mkdir()
+    real = model.save(tmp_path / "runs" / "model.npz")
+    os.symlink(os.path.join("runs", "model.npz"), tmp_path / "latest.npz")
+    for p in model.params.values():
+        p += 1
+    model.save(tmp_path / "latest.npz")
+    assert os.path.islink(tmp_path / "latest.npz")
+    assert same_params(params_to_numpy(minivae.load(real)), params_to_numpy(model))
+    os.symlink("missing.npz", tmp_path / "dangling.npz")  # a dangling link: its target is created
+    model.save(tmp_path / "dangling.npz")
+    assert os.path.islink(tmp_path / "dangling.npz") and os.path.isfile(tmp_path / "missing.npz")
+
+
+def test_save_refuses_to_replace_a_special_file(tmp_path):
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
+    (tmp_path / "folder.npz").mkdir()
+    model = trained()
+    with pytest.raises(ValueError, match="is a FIFO \\(named pipe\\), not a regular file"):
+        model.save(fifo)
+    with pytest.raises(ValueError, match="is a folder, not a regular file"):
+        model.save(tmp_path / "folder.npz")
+    assert os.path.exists(fifo) and not os.path.isfile(fifo)
+    assert sorted(os.listdir(tmp_path)) == ["fifo.npz", "folder.npz"]
+
+
+def test_save_removes_stale_temporary_files_of_its_target_only(saved, tmp_path):
+    """Stale: named after this target and locked by no live process. Others are left alone."""
+    import fcntl
+
+    model, path = saved
+    names = {
+        "stale": ".minivae-model.npz.0123abcd.tmp",
+        "held": ".minivae-model.npz.89abcdef.tmp",         # a live writer holds its lock
+        "other target": ".minivae-other.npz.0123abcd.tmp",
+        "older release": ".minivae-x1y2z3.npz.tmp",
+        "not ours": ".minivae-model.npz.0123abcd.tmp.bak",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"half a checkpoint")
+    with open(tmp_path / names["held"], "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        model.save(path)
+    left = set(os.listdir(tmp_path))
+    assert names["stale"] not in left
+    assert left == {"model.npz"} | {v for k, v in names.items() if k != "stale"}
+
+
+def test_the_command_line_refuses_a_folder_whose_checkpoint_is_not_a_regular_file(tmp_path, capsys):
+    from minivae.cli import main
+
+    (tmp_path / "model.npz").mkdir()
+    assert main(["sample", str(tmp_path), "--out", str(tmp_path / "s.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.npz' is a folder, not a regular file" in err
+
+
+def test_loading_costs_no_more_memory_than_building_the_model(tmp_path):
+    """Arrays are read one at a time into the built model: no second copy of the whole model."""
+    import tracemalloc
+
+    model = Autoencoder(300, (400,), 20, seed=0)  # 1.0 MB of float32 parameters
+    path = model.save(tmp_path / "m.npz")
+    tracemalloc.start()
+    try:
+        Autoencoder(**model.config())
+        build = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        loaded = minivae.load(path)
+        load = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert same_params(params_to_numpy(loaded), params_to_numpy(model))
+    assert build > 2 * model.n_params() * 4  # the measurement sees the model: its layers, then its flat buffer
+    assert load < build + 256 * 1024, (load, build)
+
+
+def test_a_zip_directory_larger_than_a_checkpoints_is_refused_before_it_is_parsed(tmp_path):
+    path = tmp_path / "many.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        for i in range(6000):  # 6,000 entries: a directory of ~330 KB (parsing it would cost ~3 MB)
+            z.writestr(f"{i}.npy", b"")
+    with pytest.raises(ValueError, match=r"its zip directory claims 3\d\d,\d{3} bytes; a checkpoint's is at most "
+                                         r"262,144"):
+        minivae.load(path)
+
+
+def test_brackets_inside_config_strings_are_not_nesting(saved, tmp_path):
+    _, path = saved
+    text = _config_text(path).replace(f'"version": "{minivae.__version__}"', '"version": "' + "[{\\\"" * 40 + '"')
+    loaded = minivae.load(_with_raw_config(path, tmp_path / "brackets.npz", text.encode()))
+    assert same_params(params_to_numpy(loaded), params_to_numpy(saved[0]))
+
+
+def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"there is no folder '.*nowhere'"):
+        trained().save(tmp_path / "nowhere" / "m.npz")

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import stat
 
 PROG = "python -m minivae"
 
@@ -141,26 +142,35 @@ def describe_split(split, n_test):
 
 # ---------------------------------------------------------------------- checkpoints
 def checkpoint_path(ckpt):
-    """The ``.npz`` file of ``CKPT``: the path itself, or ``model.npz`` inside a train folder."""
+    """The ``.npz`` file of ``CKPT``: the path itself, or ``model.npz`` inside a train folder.
+
+    Only a regular file is accepted: a FIFO would block the command, a device never end.
+    """
+    from ..checkpoint import kind_of
+
     path = os.path.expanduser(ckpt)
     if os.path.isdir(path):
         inner = os.path.join(path, CHECKPOINT_NAME)
-        if not os.path.isfile(inner):
+        if not os.path.exists(inner):
             raise UserError(f"{ckpt!r} is a folder without a {CHECKPOINT_NAME}; give the checkpoint file "
                             "or the --out folder of a train run")
-        return inner
-    if not os.path.exists(path):
+        path = ckpt = inner
+    elif not os.path.exists(path):
         raise UserError(f"no such checkpoint: {ckpt!r}")
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise UserError(f"{ckpt!r} is {kind_of(mode)}, not a regular file: a checkpoint is a .npz file "
+                        f"(save one with model.save or '{PROG} train')")
     import zipfile
 
-    if os.path.isfile(path) and not zipfile.is_zipfile(path):  # numpy would guess "pickle" and advise unpickling
+    if not zipfile.is_zipfile(path):
         raise UserError(f"{ckpt!r} is not a minivae checkpoint: it is not an .npz archive (save one with "
                         f"model.save or '{PROG} train')")
     return path
 
 
 def load_model(ckpt):
-    from ..checkpoint import load
+    from ..models import load
 
     path = checkpoint_path(ckpt)
     return load(path), path

@@ -1,15 +1,34 @@
-"""What every model shares: parameters, batched inference, ``fit``, ``save``.
+"""What every model shares: parameters, batched inference, ``fit``, ``save`` and ``load``.
 
 A model is a few :class:`~minivae.layers.Sequential` blocks plus a loss. Subclasses
 define ``loss_terms_and_grads``; everything else here is bookkeeping.
 """
 from __future__ import annotations
 
+import contextvars
+from collections import namedtuple
 from contextlib import contextmanager
 
+from .. import checkpoint
 from .._checks import check_array, check_finite, check_positive_int, check_unit_interval
 from ..backend import Random, asarray, get_backend, module_for, resolve_dtype, to_numpy
-from ..layers import Dense, Sequential, make_activation
+from ..layers import Dense, Layer, Sequential, make_activation
+
+#: class name -> class of every model ``load`` may build; minivae/models/__init__.py fills it
+MODELS = {}
+
+# While a model is being sized (see ``describe``), how many more parameter arrays it may
+# have: mlp then builds shape-only layers and counts their arrays. None otherwise.
+_SIZING = contextvars.ContextVar("minivae_sizing", default=None)
+_Shape = namedtuple("_Shape", "shape")
+
+
+class _ShapeOnly(Layer):
+    """A Dense layer's parameter shapes without the arrays: what sizing a model builds."""
+
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.params = {"W": _Shape((in_features, out_features)), "b": _Shape((out_features,))}
 
 
 def mlp(sizes, activation, rng, dtype, *, last_activation=None):
@@ -20,11 +39,18 @@ def mlp(sizes, activation, rng, dtype, *, last_activation=None):
     the layer's output is linear). He initialisation before ReLU-family activations,
     Xavier elsewhere (docs/derivations.md §2).
     """
+    sizing = _SIZING.get()
+    if sizing is not None:
+        sizing[0] -= 2 * (len(sizes) - 1)  # W and b per layer
+        if sizing[0] < 0:
+            raise ValueError(f"it describes more than the {checkpoint.MAX_ARRAYS:,} parameter arrays "
+                             "a checkpoint can hold")
     layers = []
     for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         act = activation if i < len(sizes) - 2 else last_activation
         init = "he" if act in ("relu", "leaky_relu") else "xavier"
-        layers.append(Dense(d_in, d_out, init=init, rng=rng, dtype=dtype))
+        layers.append(_ShapeOnly(d_in, d_out) if sizing is not None
+                      else Dense(d_in, d_out, init=init, rng=rng, dtype=dtype))
         if act is not None:
             layers.append(make_activation(act))
     return Sequential(*layers)
@@ -112,6 +138,8 @@ class Model:
         training loop can copy all parameters at once. Called at the end of
         construction, and again whenever the arrays have been replaced (``to``).
         """
+        if _SIZING.get() is not None:
+            return  # a model being sized has no arrays to pack
         xp = self.xp
         layers = self._dense_layers()
         n = sum(int(v.size) for layer in layers for v in layer.params.values())
@@ -295,14 +323,79 @@ class Model:
         return cfg
 
     def save(self, path):
-        """Write the model to ``path`` (.npz) atomically: a temporary file, then a rename."""
-        from ..checkpoint import save
+        """Write the model to ``path`` (``.npz`` is appended if missing) and return the path.
 
-        return save(self, path)
+        What :func:`load` would refuse (an unknown class, a config it cannot read, a NaN
+        or infinite weight), ``save`` refuses first with the same ``ValueError``, leaving
+        any old file as it was. The file is written to a temporary file beside it and
+        renamed over it (see :func:`minivae.checkpoint.write`: modes, symlinks, stale
+        temporary files).
+        """
+        from .. import __version__
+
+        path = checkpoint.npz_path(path)
+        raw, meta = checkpoint.encode_config(
+            path, {"class": type(self).__name__, "version": __version__, "config": self.config()})
+        arrays = {k: to_numpy(v) for k, v in self.params.items()}
+        _, shapes, dtype = describe(path, meta)
+        checkpoint.check_arrays(path, arrays, shapes, dtype, type(self).__name__)
+        return checkpoint.write(path, raw, arrays)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
+
+
+# ---------------------------------------------------------------------- checkpoints
+def describe(path, meta):
+    """``(cls, shapes, dtype)`` of the model a checkpoint's ``meta`` describes, sized without building it.
+
+    The class's own constructor runs on ``meta["config"]`` (so every argument is checked
+    as usual), but with shape-only layers: ``shapes`` (name -> shape of each parameter)
+    costs no memory, however wide the config asks the layers to be. A config with more
+    layers than a checkpoint can hold is refused before its layers exist.
+    """
+    name = meta.get("class")
+    cls = MODELS.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(f"{path!r}: unknown model class {name!r}; known: {sorted(MODELS)}")
+    config = meta.get("config")
+    token = _SIZING.set([checkpoint.MAX_ARRAYS])
+    try:
+        if not isinstance(config, dict):
+            raise TypeError(f"the config must be a JSON object of constructor arguments; got {config!r:.80}")
+        sized = cls(**config)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise ValueError(f"{path!r}: its config cannot build a model of class {cls.__name__}: {err}") from None
+    finally:
+        _SIZING.reset(token)
+    return cls, {k: v.shape for k, v in sized.params.items()}, sized.dtype
+
+
+def load(path):
+    """Load any model saved with ``model.save(path)``, onto the current backend.
+
+    The file is checked before it is trusted and sized before it is read (see
+    :mod:`minivae.checkpoint`): its directory, config and array headers must agree with
+    the model the config describes before that model is built, so loading any file
+    costs memory bounded by its own size.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        For anything else: a junk, truncated, damaged or foreign file, a special file,
+        a config that builds no model, arrays that do not fit it, NaN or infinite
+        weights. The message names the file and the problem.
+    """
+    with checkpoint.Checkpoint(path) as ckpt:
+        cls, shapes, dtype = describe(ckpt.path, ckpt.meta)
+        ckpt.expect(shapes, dtype, cls.__name__)
+        model = cls(**ckpt.meta["config"])  # sized above: no larger than the file
+        for name, v in model.params.items():
+            v[...] = model.xp.asarray(ckpt.read(name))
+    return model
 
 
 def params_to_numpy(model):
