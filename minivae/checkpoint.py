@@ -37,11 +37,21 @@ def save(model, path):
     }
     arrays = {_PREFIX + k: to_numpy(v) for k, v in model.params.items()}
     arrays["__config__"] = numpy.frombuffer(json.dumps(config).encode("utf-8"), dtype=numpy.uint8)
+    return write_atomically(path, lambda f: numpy.savez(f, **arrays))
+
+
+def write_atomically(path, write, *, text=False):
+    """Call ``write(f)`` on a temporary file beside ``path``, then rename it over ``path``.
+
+    A crash or an error mid-write leaves whatever was at ``path`` untouched (and no
+    temporary file behind). ``text=True`` opens the file for UTF-8 text instead of bytes.
+    Returns ``path``.
+    """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".minivae-", suffix=".npz.tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".minivae-", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
-            numpy.savez(f, **arrays)
+        with os.fdopen(fd, "w" if text else "wb", **({"encoding": "utf-8"} if text else {})) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
