@@ -90,6 +90,16 @@ def test_the_assets_are_package_data():
         assert f"explorer/*{Path(name).suffix}" in patterns, name
 
 
+def test_the_notes_point_to_sections_that_exist():
+    sections = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?)\.? ", (ROOT / "docs" / "derivations.md").read_text("utf-8"),
+                              re.M))
+    cited = set()
+    for name in ASSETS:
+        cited |= set(re.findall(r"§(\d+(?:\.\d+)?)", (ROOT / "minivae" / "explorer" / name).read_text("utf-8")))
+    assert {"3.3", "5.1", "5.2", "9.1", "9.2", "9.4"} <= cited
+    assert cited <= sections, cited - sections
+
+
 # ---------------------------------------------------------------------- the plane and the pad
 def test_the_plane_is_the_two_coordinates_where_mu_spreads_most():
     rng = np.random.default_rng(0)

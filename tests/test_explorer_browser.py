@@ -332,3 +332,17 @@ def test_the_page_makes_no_request_and_logs_no_error(driver, pages):
     assert requests == [path.as_uri()], requests
     messages = browser.console_messages(driver)
     assert messages == [], messages
+
+
+def test_the_benchmark_measures_frames_while_dragging(driver, pages):
+    """benchmarks/explorer_fps.py's measurement, on one page (its numbers are not asserted)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "explorer_fps", Path(__file__).resolve().parents[1] / "benchmarks" / "explorer_fps.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    fps, ms, uncapped = bench.measure(driver, pages["cvae"][1], seconds=0.3, moves=20, repeats=1)
+    assert fps > 0 and ms > 0 and uncapped > 0
+    assert js(driver, "return minivae.view.stats().frames") >= 20  # each move was drawn

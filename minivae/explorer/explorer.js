@@ -28,7 +28,7 @@
 
   const state = {
     z: Float64Array.from(data.plane.held), // the code shown in panel 2
-    zSource: "start", // "plane", "drawing", "dot"
+    zSource: "start", // then "plane" (the pointer) or "drawing" (its mu)
     held: Float64Array.from(data.plane.held), // where the coordinates off the plane stay
     label: 0,
     decoded: null, // minivae.decode(z, label)
