@@ -449,7 +449,7 @@
       state.held[j] = values[j];
       input.value = String(values[j]);
       out.textContent = fmt(values[j]);
-      if (state.zSource === "plane") state.z[j] = values[j];
+      if (state.zSource !== "drawing") state.z[j] = values[j]; // a drawing keeps its own mu
     }
     dirty.decode = true;
     requestRender();
