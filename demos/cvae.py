@@ -46,6 +46,7 @@ from _common import figure_path, headline, load_split, out_dir, parse_args  # no
 
 from minivae import CVAE, Adam, to_numpy  # noqa: E402
 from minivae import plots  # noqa: E402
+from minivae.explore import write_explorer  # noqa: E402
 
 N_CLASSES = 10
 
@@ -206,6 +207,8 @@ def main(argv=None):
     headline("of the ten 7s, read as a 7 by the classifier", int((read_sevens == 7).sum()))
     real_acc, agree = classifier_agreement(clf, X_test, y_test, generated, asked)
 
+    # open explorer.html in a browser: drag through the code space, draw a digit, switch the label
+    print(f"explorer page: {write_explorer(cvae, X_test, y_test, figure_path(folder, 'explorer.html'))}")
     print(f"figures in {os.path.abspath(folder)}  ({time.perf_counter() - start:.1f} s)")
     return {"real_accuracy": real_acc, "generated_agreement": agree}
 

@@ -53,6 +53,7 @@ from _common import figure_path, headline, load_split, out_dir, parse_args  # no
 
 from minivae import VAE, Adam, to_numpy  # noqa: E402
 from minivae import plots  # noqa: E402
+from minivae.explore import write_explorer  # noqa: E402
 
 
 # %% [markdown]
@@ -340,6 +341,8 @@ def main(argv=None):
     beta_sweep(models, histories, X_test, folder, n=10 if n_show > 16 else 5)
 
     likelihood_scores(vae, X_test, n_ll)
+    # the 2-D VAE, whose whole code space fits on one page: open explorer.html in a browser
+    print(f"explorer page: {write_explorer(vae2, X_test, y_test, figure_path(folder, 'explorer.html'))}")
     print(f"figures in {os.path.abspath(folder)}  ({time.perf_counter() - start:.1f} s)")
     return history
 

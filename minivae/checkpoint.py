@@ -514,14 +514,23 @@ def _create_temporary(folder, name):
 def write(path, raw_config, arrays):
     """Write ``raw_config`` (bytes) and ``arrays`` (name -> NumPy array) to ``path`` atomically.
 
-    The caller has checked both (:func:`encode_config`, :func:`check_arrays`). The file
-    is written to a locked temporary file beside the target, flushed to disk, and
-    renamed over it, so a crash at any moment leaves either the old file or the new
-    one. Stale temporary files of the same target are removed first. A new file gets
-    the mode the umask gives; a replaced file keeps its mode. A symlink is written
-    through: its target is replaced and the link kept, as an editor does, since
-    whoever made the link meant the file behind it. Anything but a regular file is
-    refused.
+    The caller has checked both (:func:`encode_config`, :func:`check_arrays`); the file
+    itself is written by :func:`write_atomically`.
+    """
+    entries = {PREFIX + k: v.astype(v.dtype.newbyteorder("<"), copy=False) for k, v in arrays.items()}
+    entries[CONFIG] = numpy.frombuffer(raw_config, dtype=numpy.uint8)
+    return write_atomically(path, lambda f: numpy.savez(f, **entries), what="a checkpoint")
+
+
+def write_atomically(path, write_to, *, what="a file"):
+    """Call ``write_to(f)`` on a binary temporary file beside ``path``, then rename it over ``path``.
+
+    The temporary file is locked, flushed to disk, and renamed over the target, so a
+    crash at any moment leaves either the old file or the new one. Stale temporary
+    files of the same target are removed first. A new file gets the mode the umask
+    gives; a replaced file keeps its mode. A symlink is written through: its target is
+    replaced and the link kept, as an editor does, since whoever made the link meant
+    the file behind it. Anything but a regular file is refused. Returns ``path``.
     """
     target = os.path.realpath(path)
     folder, name = os.path.split(target)
@@ -531,7 +540,7 @@ def write(path, raw_config, arrays):
         st = os.stat(target)
         keep_mode = stat.S_IMODE(st.st_mode)
         if not stat.S_ISREG(st.st_mode):
-            raise ValueError(f"{path!r} is {kind_of(st.st_mode)}, not a regular file: a checkpoint is written "
+            raise ValueError(f"{path!r} is {kind_of(st.st_mode)}, not a regular file: {what} is written "
                              "only to a new file or over a regular file")
     except FileNotFoundError:
         keep_mode = None
@@ -541,8 +550,7 @@ def write(path, raw_config, arrays):
         if keep_mode is not None:
             os.chmod(tmp, keep_mode)
         with open(fd, "wb", closefd=False) as f:
-            entries = {PREFIX + k: v.astype(v.dtype.newbyteorder("<"), copy=False) for k, v in arrays.items()}
-            numpy.savez(f, **entries, **{CONFIG: numpy.frombuffer(raw_config, dtype=numpy.uint8)})
+            write_to(f)
             f.flush()
             os.fsync(fd)
         os.replace(tmp, target)  # still locked: no cleaner can take it before the rename

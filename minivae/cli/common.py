@@ -129,6 +129,33 @@ def load_split(data, *, test_size, seed):
     return X_train, X_test, y_train, y_test, {"kind": "official"}
 
 
+def held_out_split(args, ckpt_path):
+    """``(X_test, y_test, data, split)``: the held-out split of a train run, rebuilt.
+
+    The data, seed and test size come from ``args`` (``--data``, ``--seed``,
+    ``--test-size``) where given, else from the history.json beside ``ckpt_path``
+    (else seed 0, test size 0.2).
+    """
+    run = read_run(ckpt_path)
+    data = args.data or run.get("data")
+    if data is None:
+        raise UserError(f"which data? there is no readable {HISTORY_NAME} beside {ckpt_path}; "
+                        "give --data (and --seed/--test-size as used in training)")
+    split = run.get("split") if isinstance(run.get("split"), dict) else {}
+    seed = args.seed if args.seed is not None else split.get("seed", 0)
+    test_size = args.test_size if args.test_size is not None else split.get("test_size", 0.2)
+    _, X, _, y, split = load_split(data, test_size=test_size, seed=seed)
+    return X, y, data, split
+
+
+def split_options(p):
+    """``--seed`` and ``--test-size`` of a command that rebuilds a train run's held-out split."""
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the split (default: the one in history.json, else 0)")
+    p.add_argument("--test-size", type=float_in(0.0, 1.0, low_open=True, high_open=True), default=None,
+                   help="held-out fraction (default: the one in history.json, else 0.2)")
+
+
 def data_record(data):
     """How ``--data`` is written in history.json: a name, or an absolute path."""
     return data if is_named(data) else os.path.abspath(os.path.expanduser(data))

@@ -5,8 +5,8 @@ import argparse
 import json
 
 from .common import (
-    check_input_dim, common_data_options, describe_split, float_in, HISTORY_NAME, is_cvae, is_vae,
-    load_model, load_split, loss_unit, positive_int, PROG, read_run, recon_unit, UserError,
+    check_input_dim, common_data_options, describe_split, held_out_split, is_cvae, is_vae, load_model,
+    loss_unit, positive_int, PROG, recon_unit, split_options,
 )
 
 def add_parser(commands):
@@ -28,10 +28,7 @@ The split is rebuilt from history.json next to the checkpoint (data, seed, test 
 """)
     evaluate.add_argument("checkpoint", metavar="CKPT", help="a model.npz, or the --out folder of a train run")
     common_data_options(evaluate, required=False)
-    evaluate.add_argument("--seed", type=int, default=None,
-                          help="seed of the split (default: the one in history.json, else 0)")
-    evaluate.add_argument("--test-size", type=float_in(0.0, 1.0, low_open=True, high_open=True), default=None,
-                          help="held-out fraction (default: the one in history.json, else 0.2)")
+    split_options(evaluate)
     evaluate.add_argument("--n-samples", type=positive_int, default=100, metavar="K",
                           help="importance samples per example for the log-likelihood (default: %(default)s)")
     evaluate.add_argument("--json", action="store_true", help="print the results as one JSON object")
@@ -66,15 +63,7 @@ def evaluate_model(model, X, y, n_samples):
 
 def run(args):
     model, path = load_model(args.checkpoint)
-    run = read_run(path)
-    data = args.data or run.get("data")
-    if data is None:
-        raise UserError(f"which data? there is no readable {HISTORY_NAME} beside {path}; "
-                        "give --data (and --seed/--test-size as used in training)")
-    split = run.get("split") if isinstance(run.get("split"), dict) else {}
-    seed = args.seed if args.seed is not None else split.get("seed", 0)
-    test_size = args.test_size if args.test_size is not None else split.get("test_size", 0.2)
-    _, X, _, y, split = load_split(data, test_size=test_size, seed=seed)
+    X, y, data, split = held_out_split(args, path)
     check_input_dim(model, X, args.checkpoint, data)
     results = evaluate_model(model, X, y, args.n_samples)
     name = type(model).__name__
