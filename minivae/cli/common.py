@@ -6,6 +6,8 @@ import json
 import math
 import os
 import re
+import tempfile
+from contextlib import contextmanager
 
 PROG = "python -m minivae"
 
@@ -137,6 +139,118 @@ def describe_split(split, n_test):
     if split.get("kind") == "official":
         return f"{n_test} held-out examples (the official test set)"
     return f"{n_test} held-out examples (test_size {split['test_size']:g}, seed {split['seed']})"
+
+
+# ---------------------------------------------------------------------- memory
+def format_bytes(n):
+    """``1536`` -> ``"1.5 KiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def available_memory(backend="numpy"):
+    """Bytes a new allocation can still get, or ``None`` when the system does not say.
+
+    On the CPU: ``MemAvailable`` of ``/proc/meminfo`` (else the free physical pages),
+    lowered to what a cgroup memory limit (a container's) still allows. On a GPU: the
+    device's free memory plus what CuPy's memory pool holds unused.
+    """
+    if backend == "cupy":
+        try:
+            import cupy
+
+            return int(cupy.cuda.runtime.memGetInfo()[0]) + int(cupy.get_default_memory_pool().free_bytes())
+        except Exception:  # no device to ask: let the allocation itself fail
+            return None
+    avail = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            return None
+    try:  # cgroup v2: the container's limit and what it uses already
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as f:
+            limit = f.read().strip()
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as f:
+            used = int(f.read())
+        if limit != "max":
+            avail = min(avail, max(0, int(limit) - used))
+    except (OSError, ValueError):
+        pass
+    return avail
+
+
+def check_memory(nbytes, what, backend="numpy"):
+    """Raise :class:`UserError` if ``what`` (which needs about ``nbytes``) cannot fit in memory.
+
+    Called before the allocation, so that an impossible request ends in one line that
+    says how much was asked for, not in a traceback or the kernel's out-of-memory kill.
+    """
+    avail = available_memory(backend)
+    if avail is not None and nbytes > avail:
+        where = "the GPU" if backend == "cupy" else "this machine"
+        raise UserError(f"{what} needs about {format_bytes(nbytes)} of memory, more than the "
+                        f"{format_bytes(avail)} {where} has available")
+
+
+# ---------------------------------------------------------------------- output paths
+def check_output_folder(folder, option, given):
+    """Make ``folder`` if needed and prove it writable, before any work is done.
+
+    Raises :class:`UserError` naming ``option`` when a part of the path is a file, or
+    when a temporary file cannot be created (and removed) in the folder.
+    """
+    existing = folder
+    while existing and not os.path.exists(existing):  # the nearest part of the path that exists
+        existing = os.path.dirname(existing)
+    existing = existing or os.curdir
+    if not os.path.isdir(existing):
+        kind = "a file" if os.path.isfile(existing) else "a special file"
+        raise UserError(f"{option} {given!r}: {existing!r} is {kind}, not a folder")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".minivae-write-test-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise UserError(f"{option} {given!r}: cannot write in {folder!r} ({err.strerror or err})") from None
+
+
+def check_output_file(path, option, given, *, example):
+    """Refuse ``path`` unless it is a regular file or does not exist yet, in a writable folder."""
+    if os.path.isdir(path):
+        raise UserError(f"{option} {given!r} is a folder; give a file name such as {example}")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise UserError(f"{option} {given!r} is a special file (a device, pipe or socket), not a regular file; "
+                        f"give a file name such as {example}")
+    check_output_folder(os.path.dirname(path) or os.curdir, option, given)
+
+
+@contextmanager
+def written_atomically(path):
+    """Yield a temporary path beside ``path`` (same extension) and rename it to ``path`` on success."""
+    folder, base = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=os.path.splitext(base)[1])
+    os.close(fd)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the mode a plain open() would
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 # ---------------------------------------------------------------------- checkpoints
