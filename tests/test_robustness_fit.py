@@ -1,7 +1,7 @@
 """``fit`` never ends quietly with a broken model, and one optimizer keeps one model's memory.
 
 - divergence: a loss that explodes while staying finite stops training, and the model
-  *and* the optimizer go back to the last step whose loss passed (``minivae.train.diverged``);
+  *and* the optimizer go back together to the last saved point (``minivae.train.diverged``);
 - Ctrl-C: a child process training a model is sent SIGINT at random moments; every time,
   the optimizer's step count equals its ``t`` and the parameters and moments equal a
   replay of exactly that many steps;
@@ -24,7 +24,7 @@ import pytest
 from minivae import CVAE, SGD, VAE, Adam, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, \
     SparseAutoencoder, TrainingDivergedError
 from minivae.models.base import params_to_numpy
-from minivae.train import FLAT, MAX_RISE, diverged
+from minivae.train import FLAT, MAX_RISE, SAVE_EVERY, diverged
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,21 +92,23 @@ EXPLOSIONS = {  # each blows up while every loss stays finite
     "adam 1": (lambda: Autoencoder(8, (6,), 2, activation="linear", loss="mse", seed=0), lambda: Adam(lr=1.0)),
     "momentum": (lambda: Autoencoder(8, (6,), 2, activation="tanh", loss="mse", seed=0),
                  lambda: SGD(lr=3.0, momentum=0.5)),
+    "sgd, slowly": (lambda: Autoencoder(6, (5,), 3, activation="tanh", loss="mse", seed=0), lambda: SGD(lr=0.3)),
 }
 
 
 @pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("case", EXPLOSIONS)
 def test_a_finite_explosion_stops_training_with_model_and_optimizer_at_the_last_good_step(case):
-    X = unit_data(64, 8)
     make, make_optimizer = EXPLOSIONS[case]
     model, opt = make(), make_optimizer()
+    X = unit_data(64, model.input_dim)
     losses = record_losses(model)
     with pytest.raises(TrainingDivergedError, match=r"the loss became .* started at .*lower learning rate"):
         model.fit(X, epochs=20, batch_size=8, optimizer=opt, verbose=False)
     assert np.isfinite(losses).all()  # no overflow: the rise alone stopped it
-    k = opt.steps
-    assert len(losses) == k + 2  # the passing losses of steps 0..k, then the one that failed
+    failed = len(losses) - 1  # the loss after `failed` steps; all before it passed
+    k = opt.steps  # back to the last saved point: every SAVE_EVERY steps, before the failure
+    assert k == (failed - 1) // SAVE_EVERY * SAVE_EVERY
     assert FLAT not in opt.state if k == 0 else opt.state[FLAT]["t"] == k
     twin, twin_opt = replay(make, make_optimizer, X, k, batch_size=8)
     assert params_to_numpy(model).keys() == params_to_numpy(twin).keys()

@@ -94,7 +94,8 @@ def test_float64_beyond_float32_is_too_large_not_nan(kind):
     model = MODELS[kind](**({"loss": "mse"} if "Autoencoder" in kind else {"likelihood": "gaussian"}))
     X = unit(4).astype(np.float64)
     X[2, 3] = 1e39
-    with pytest.raises(ValueError, match=r"^X holds values too large for float32 \(max 3\.4e\+38\): the largest is 1e\+39"):
+    too_large = r"^X holds values too large for float32 \(max 3\.4e\+38\): the largest is 1e\+39"
+    with pytest.raises(ValueError, match=too_large):
         model.encode(X, *labels(model, 4))
     X[2, 3] = np.inf  # a real infinity is still called one
     with pytest.raises(ValueError, match=r"^X must be finite; it holds NaN or infinite"):

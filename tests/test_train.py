@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minivae
+import minivae.train
 from minivae import SGD, Adam, Autoencoder, TrainingDivergedError
 from minivae.backend import Random
 from minivae.models.base import params_to_numpy
@@ -162,13 +163,14 @@ def test_divergence_on_the_first_step_restores_the_initial_parameters():
 
 
 @pytest.mark.filterwarnings("error")
-def test_divergence_keeps_the_parameters_of_the_last_step_that_passed():
+def test_saving_every_step_divergence_keeps_the_parameters_of_the_last_step_that_passed(monkeypatch):
     """SGD with lr = 1 takes a few steps to blow up; the model ends on the last step that passed.
 
-    A spy records the parameters every batch was evaluated with and its loss; after the
-    error the model's parameters equal those of the last batch whose loss passed the
-    rule (here a large but finite loss is what stops the run).
+    A spy records the parameters every batch was evaluated with and its loss; with a
+    point saved at every step, after the error the model's parameters equal those of the
+    last batch whose loss passed the rule (here a large but finite loss stops the run).
     """
+    monkeypatch.setattr(minivae.train, "SAVE_EVERY", 1)
     model = Autoencoder(6, (5,), 3, activation="tanh", loss="mse", seed=0)
     calls = spy_batches(model)
     with pytest.raises(TrainingDivergedError, match=DIVERGED):

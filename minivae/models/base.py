@@ -285,7 +285,8 @@ class Model:
         TrainingDivergedError
             When the loss turns NaN or infinite, or rises far above where this call
             started (the rule is :func:`minivae.train.diverged`); the model and the
-            optimizer are put back at the last step whose loss passed the check.
+            optimizer are put back together to the last point ``fit`` saved (every
+            ``minivae.train.SAVE_EVERY`` steps, at a loss that passed the check).
         TypeError
             For arguments of the wrong kind (``fit(X, 30)`` suggests ``epochs=30``).
 
