@@ -235,8 +235,9 @@ def fit(model, X, y=None, *, epochs=None, batch_size=128, optimizer=None, valida
             with guard.atomic():
                 saved.restore()
             raise TrainingDivergedError(
-                f"{what}; training stopped, and the model and the optimizer are back where they were after "
-                f"step {saved.taken} of this run (the last saved point, at most {SAVE_EVERY} steps back). "
+                f"{what}; training stopped, and the model and the optimizer are back where they were "
+                f"{f'after step {saved.taken} of' if saved.taken else 'at the start of'} this run (the last saved "
+                f"point, at most {SAVE_EVERY} steps back). "
                 f"Try a lower learning rate (the optimizer's lr is {optimizer.lr:g}).")
 
         for epoch in range(1, epochs + 1):
