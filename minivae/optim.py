@@ -65,6 +65,19 @@ def _shape(a):
     return tuple(a.shape)
 
 
+def _memory_of(p):
+    """``(array, where)``: the array that owns the memory of ``p``, and where ``p`` lies in it.
+
+    Two views of the same memory (``W`` and ``W.reshape(-1)`` made again at each step)
+    give the same answer; the arrays of two models do not.
+    """
+    root = p
+    while isinstance(getattr(root, "base", None), type(root)):
+        root = root.base
+    start = p.data.ptr if hasattr(p.data, "ptr") else p.__array_interface__["data"][0]  # CuPy, NumPy
+    return root, (start, _shape(p), tuple(p.strides))
+
+
 class Optimizer:
     """Base class: checks what ``step`` is given and keeps per-parameter state.
 
@@ -89,9 +102,11 @@ class Optimizer:
 
     Notes
     -----
-    The state of a name belongs to its **owner**: the parameter array it was made for
-    (``step``'s default) or the model (``fit`` passes ``owner=model``, so the state
-    survives ``model.to(...)``). A step whose owner differs:
+    The state of a name belongs to its **owner**: by default the memory of the parameter
+    array it was made for (the array that owns that memory, and the place in it, so a
+    view made afresh at every step, ``W.reshape(-1)``, is the same parameter), or the
+    model (``fit`` passes ``owner=model``, so the state survives ``model.to(...)``). A
+    step whose owner differs:
 
     - while the first owner still exists (a second model of the same architecture)
       raises ``ValueError`` before anything moves: one optimizer per model;
@@ -109,7 +124,7 @@ class Optimizer:
         self.lr = _positive("lr", lr)
         self.steps = 0
         self.state = {}
-        self._owners = {}  # name -> weak reference to the owner of its state (see the notes)
+        self._owners = {}  # name -> (weak reference to the owner of its state, where in it)
 
     # --- the public loop ---------------------------------------------------
 
@@ -140,12 +155,13 @@ class Optimizer:
             state of a name belongs to another owner that still exists (another model).
         """
         self._check(params, grads)
+        owners = {name: _memory_of(p) if owner is None else (owner, None) for name, p in params.items()}
         for name, p in params.items():
-            self._check_owner(name, p if owner is None else owner, p)
+            self._check_owner(name, owners[name], p)
         # all checks (state shapes included) come before the first parameter moves
         states = {name: self._state_for(name, p) for name, p in params.items()}
         for name, p in params.items():
-            self._own(name, p if owner is None else owner)
+            self._own(name, owners[name])
             g = grads[name].astype(p.dtype, copy=False)
             self._update(name, p, g, states[name])
         self.steps += 1
@@ -157,20 +173,21 @@ class Optimizer:
         self._owners = {}
 
     def _check_owner(self, name, owner, p=None):
-        """Refuse ``owner`` if the state of ``name`` belongs to another that still exists.
+        """Refuse ``owner`` (an ``(object, where)`` pair) if the state of ``name`` belongs to another that exists.
 
         State whose owner is gone is dropped (the name starts afresh); state without an
         owner (just loaded) is left for this step to take. A parameter ``p`` of another
         shape is left to :meth:`_state_for`, whose message names both shapes.
         """
-        ref = self._owners.get(name)
-        if ref is None or name not in self.state:
+        if name not in self._owners or name not in self.state:
             return
+        ref, where = self._owners[name]
         holder = ref()
         if holder is None:
             del self.state[name], self._owners[name]
             return
-        if holder is owner or p is not None and _shape(self.state[name][self.state_names[0]]) != _shape(p):
+        same = holder is owner[0] and where == owner[1]
+        if same or p is not None and _shape(self.state[name][self.state_names[0]]) != _shape(p):
             return  # its own state; or another shape, which _state_for reports with both shapes
         raise ValueError(
             f"this {type(self).__name__} already keeps the state of {name!r} for another model that "
@@ -179,10 +196,10 @@ class Optimizer:
         )
 
     def _own(self, name, owner):
-        """Record that the state of ``name`` belongs to ``owner``."""
+        """Record that the state of ``name`` belongs to ``owner``, an ``(object, where)`` pair."""
         if self.state_names:
             try:
-                self._owners[name] = weakref.ref(owner)
+                self._owners[name] = (weakref.ref(owner[0]), owner[1])
             except TypeError:  # an object without weak references: nothing to compare with later
                 self._owners.pop(name, None)
 

@@ -226,7 +226,7 @@ def fit(model, X, y=None, *, epochs=None, batch_size=128, optimizer=None, valida
         # step is a few passes over one buffer, and a saved point is a copy of that
         # buffer and of the optimizer's moments.
         params, grads_flat = {FLAT: flat}, {FLAT: flat_grad}
-        optimizer._check_owner(FLAT, model)  # another live model's optimizer is refused before any work
+        optimizer._check_owner(FLAT, (model, None))  # another live model's optimizer is refused before any work
         saved = _SavedPoint(flat, optimizer)
         first = None  # the first batch loss of this call: the divergence rule's reference
         taken = 0  # steps taken in this call

@@ -258,6 +258,17 @@ def test_a_manual_step_loop_over_two_models_is_refused_not_blended():
     assert {s["t"] for s in opt.state.values()} == {3}
 
 
+def test_a_view_made_afresh_at_every_step_is_the_same_parameter():
+    """Ownership is by memory, not by the view object: a manual loop may pass W.reshape(-1) each time."""
+    W, opt = np.zeros((2, 3)), Adam(lr=0.1)
+    for _ in range(3):
+        opt.step({"w": W.reshape(-1)}, {"w": np.ones(6)})
+    assert opt.state["w"]["t"] == 3
+    np.testing.assert_allclose(W, -0.3, rtol=1e-6)  # three steps of lr against a constant gradient
+    with pytest.raises(ValueError, match=r"another model"):  # another array of that shape is not
+        opt.step({"w": np.zeros(6)}, {"w": np.ones(6)})
+
+
 def test_a_model_that_is_gone_leaves_no_memory_behind():
     """The state of a model that no longer exists is not continued: the next one starts at t = 1."""
     X = unit_data(16, 8)
