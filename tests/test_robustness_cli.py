@@ -17,8 +17,8 @@ import pytest
 
 from minivae import VAE
 from minivae.cli import main
-from minivae.cli.common import check_memory, format_bytes, UserError
-from minivae.cli.train import KINDS, layer_shapes
+from minivae.cli.common import check_memory, format_bytes, layer_shapes, UserError
+from minivae.cli.train import KINDS
 
 BIG = "1000000000"
 

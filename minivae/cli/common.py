@@ -14,6 +14,8 @@ PROG = "python -m minivae"
 DATA_NAMES = ("digits", "mnist-subset")
 CHECKPOINT_NAME = "model.npz"
 HISTORY_NAME = "history.json"
+#: the figures ``train`` may write beside them
+FIGURE_NAMES = ("reconstructions.png", "training_curves.png", "latent.png", "samples.png")
 EXIT_USAGE = 2
 
 
@@ -202,6 +204,21 @@ def check_memory(nbytes, what, backend="numpy"):
                         f"{format_bytes(avail)} {where} has available")
 
 
+def check_importance_memory(model, n_samples):
+    """One line instead of a crash when ``n_samples`` codes per example do not fit in memory.
+
+    The log-likelihood decodes at least ``n_samples`` codes at once (one example's, or
+    a batch of examples near 2**17 codes in all); each code carries every layer's
+    activations through the decoder.
+    """
+    if not is_vae(model):
+        return  # only the VAE family draws importance samples
+    rows = n_samples * max(1, 2**17 // (n_samples * max(1, model.input_dim // 64)))
+    units = model.input_dim + 4 * model.latent_dim + sum(int(layer.params["b"].size) for layer in model._dense_layers())
+    check_memory(3 * rows * units * model.dtype.itemsize,
+                 f"--n-samples {n_samples}: {rows:,} codes decoded at once", model.backend)
+
+
 # ---------------------------------------------------------------------- output paths
 def check_output_folder(folder, option, given):
     """Make ``folder`` if needed and prove it writable, before any work is done.
@@ -233,6 +250,47 @@ def check_output_file(path, option, given, *, example):
         raise UserError(f"{option} {given!r} is a special file (a device, pipe or socket), not a regular file; "
                         f"give a file name such as {example}")
     check_output_folder(os.path.dirname(path) or os.curdir, option, given)
+
+
+def check_train_out(out, given):
+    """Before training: --out is (or can be made) a writable folder, and nothing in it blocks a file it writes."""
+    check_output_folder(out, "--out", given)
+    for name in (CHECKPOINT_NAME, HISTORY_NAME, *FIGURE_NAMES):
+        path = os.path.join(out, name)
+        if os.path.exists(path) and not os.path.isfile(path):
+            kind = "a folder" if os.path.isdir(path) else "a special file (a device, pipe or socket)"
+            raise UserError(f"--out {given!r}: {name} there is {kind}, where the run writes a file; "
+                            "move it away or choose another --out")
+
+
+def layer_shapes(args, input_dim, n_classes):
+    """``(in, out)`` of every Dense layer of the model ``train`` builds from ``args``, as the models build them."""
+    h, latent = tuple(args.hidden), args.latent
+    if args.kind in ("vae", "cvae"):
+        c = n_classes if args.kind == "cvae" else 0
+        encoder, decoder = (input_dim + c, *h), (latent + c, *h[::-1], input_dim)
+        heads = [(encoder[-1], latent)] * 2  # mu and logvar
+    else:
+        encoder = (input_dim, *h, latent)
+        decoder, heads = encoder[::-1], []
+    return [*zip(encoder[:-1], encoder[1:]), *heads, *zip(decoder[:-1], decoder[1:])]
+
+
+def check_train_memory(args, class_name, input_dim, n_classes, n_train):
+    """One line instead of a crash when the model asked for cannot be trained in this machine's memory."""
+    from ..backend import get_backend, resolve_dtype
+
+    shapes = layer_shapes(args, input_dim, n_classes)
+    n_params = sum(i * o + o for i, o in shapes)
+    batch = min(args.batch_size, n_train)
+    # the weights, their gradients, Adam's two moments and fit's saved copy of the weights and
+    # the moments (7 numbers per parameter); a batch's activations and their gradients (about
+    # 4 numbers per unit of every layer)
+    numbers = 7 * n_params + 4 * batch * (input_dim + sum(o for _, o in shapes))
+    arch = " -> ".join(str(d) for d in (input_dim, *args.hidden, args.latent))
+    check_memory(numbers * resolve_dtype(None).itemsize,
+                 f"training {a_an(class_name)} of {n_params:,} parameters ({arch}) in batches of {batch}",
+                 get_backend())
 
 
 @contextmanager

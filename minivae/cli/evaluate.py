@@ -5,7 +5,7 @@ import argparse
 import json
 
 from .common import (
-    check_input_dim, check_memory, common_data_options, describe_split, float_in, HISTORY_NAME, is_cvae, is_vae,
+    check_importance_memory, check_input_dim, common_data_options, describe_split, float_in, HISTORY_NAME, is_cvae, is_vae,
     load_model, load_split, loss_unit, positive_int, PROG, read_run, recon_unit, UserError,
 )
 
@@ -36,21 +36,6 @@ The split is rebuilt from history.json next to the checkpoint (data, seed, test 
                           help="importance samples per example for the log-likelihood (default: %(default)s)")
     evaluate.add_argument("--json", action="store_true", help="print the results as one JSON object")
     evaluate.set_defaults(func=run)
-
-
-def check_importance_memory(model, n_samples):
-    """One line instead of a crash when ``n_samples`` codes per example do not fit in memory.
-
-    The log-likelihood decodes at least ``n_samples`` codes at once (one example's, or
-    a batch of examples near 2**17 codes in all); each code carries every layer's
-    activations through the decoder.
-    """
-    if not is_vae(model):
-        return  # only the VAE family draws importance samples
-    rows = n_samples * max(1, 2**17 // (n_samples * max(1, model.input_dim // 64)))
-    units = model.input_dim + 4 * model.latent_dim + sum(int(layer.params["b"].size) for layer in model._dense_layers())
-    check_memory(3 * rows * units * model.dtype.itemsize,
-                 f"--n-samples {n_samples}: {rows:,} codes decoded at once", model.backend)
 
 
 def evaluate_model(model, X, y, n_samples):

@@ -9,7 +9,7 @@ import sys
 import time
 
 from .common import (
-    a_an, CHECKPOINT_NAME, check_memory, check_output_folder, common_data_options, data_record, float_in, HISTORY_NAME,
+    CHECKPOINT_NAME, check_train_memory, check_train_out, common_data_options, data_record, float_in, HISTORY_NAME,
     is_cvae, is_vae, layer_widths, load_split, loss_unit, one_line, Parser, positive_int, PROG, UserError,
 )
 
@@ -190,52 +190,6 @@ def _draw_figures(model, args, history, X_test, y_test, out):
     return written
 
 
-#: every file a run writes into --out
-OUTPUT_FILES = (CHECKPOINT_NAME, HISTORY_NAME, "reconstructions.png", "training_curves.png", "latent.png",
-                "samples.png")
-
-
-def _check_out(out, given):
-    """Before training: --out is (or can be made) a writable folder, and nothing in it blocks a file we write."""
-    check_output_folder(out, "--out", given)
-    for name in OUTPUT_FILES:
-        path = os.path.join(out, name)
-        if os.path.exists(path) and not os.path.isfile(path):
-            kind = "a folder" if os.path.isdir(path) else "a special file (a device, pipe or socket)"
-            raise UserError(f"--out {given!r}: {name} there is {kind}, where the run writes a file; "
-                            "move it away or choose another --out")
-
-
-def layer_shapes(args, input_dim, n_classes):
-    """``(in, out)`` of every Dense layer of the model ``args`` asks for, as the models build them."""
-    h, latent = tuple(args.hidden), args.latent
-    if args.kind in ("vae", "cvae"):
-        c = n_classes if args.kind == "cvae" else 0
-        encoder, decoder = (input_dim + c, *h), (latent + c, *h[::-1], input_dim)
-        heads = [(encoder[-1], latent)] * 2  # mu and logvar
-    else:
-        encoder = (input_dim, *h, latent)
-        decoder, heads = encoder[::-1], []
-    return [*zip(encoder[:-1], encoder[1:]), *heads, *zip(decoder[:-1], decoder[1:])]
-
-
-def _check_training_memory(args, input_dim, n_classes, n_train):
-    """One line instead of a crash when the model asked for cannot be trained in this machine's memory."""
-    from ..backend import get_backend, resolve_dtype
-
-    shapes = layer_shapes(args, input_dim, n_classes)
-    n_params = sum(i * o + o for i, o in shapes)
-    batch = min(args.batch_size, n_train)
-    # the weights, their gradients, Adam's two moments and fit's copy of the weights and the
-    # moments (7 numbers per parameter); a batch's activations and their gradients (about 4
-    # numbers per unit of every layer)
-    numbers = 7 * n_params + 4 * batch * (input_dim + sum(o for _, o in shapes))
-    arch = " -> ".join(str(d) for d in (input_dim, *args.hidden, args.latent))
-    check_memory(numbers * resolve_dtype(None).itemsize,
-                 f"training {a_an(KINDS[args.kind][0])} of {n_params:,} parameters ({arch}) in batches of {batch}",
-                 get_backend())
-
-
 def run(args):
     from ..optim import Adam
 
@@ -248,9 +202,9 @@ def run(args):
 
         keep = numpy.random.default_rng(args.seed).permutation(X_train.shape[0])[:args.limit]
         X_train, y_train = X_train[keep], y_train[keep]
-    _check_out(out, args.out)  # before training: a folder that cannot be written fails fast
+    check_train_out(out, args.out)  # before training: a folder that cannot be written fails fast
     n_classes = int(max(y_train.max(), y_test.max())) + 1
-    _check_training_memory(args, X_train.shape[1], n_classes, X_train.shape[0])
+    check_train_memory(args, KINDS[args.kind][0], X_train.shape[1], n_classes, X_train.shape[0])
     model = _build_model(args, X_train.shape[1], n_classes)
     cvae = args.kind == "cvae"
     if not args.quiet:
