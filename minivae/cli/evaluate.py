@@ -5,9 +5,10 @@ import argparse
 import json
 
 from .common import (
-    check_importance_memory, check_input_dim, common_data_options, describe_split, float_in, HISTORY_NAME, is_cvae, is_vae,
+    check_input_dim, common_data_options, describe_split, float_in, HISTORY_NAME, is_cvae, is_vae,
     load_model, load_split, loss_unit, positive_int, PROG, read_run, recon_unit, UserError,
 )
+from .common import check_importance_memory
 
 def add_parser(commands):
     """Add ``evaluate`` to ``commands``."""

@@ -9,9 +9,10 @@ import sys
 import time
 
 from .common import (
-    CHECKPOINT_NAME, check_train_memory, check_train_out, common_data_options, data_record, float_in, HISTORY_NAME,
-    is_cvae, is_vae, layer_widths, load_split, loss_unit, one_line, Parser, positive_int, PROG, UserError,
+    CHECKPOINT_NAME, common_data_options, data_record, float_in, HISTORY_NAME, is_cvae, is_vae,
+    layer_widths, load_split, loss_unit, one_line, Parser, positive_int, PROG, UserError,
 )
+from .common import check_train_memory, check_train_out
 
 KINDS = {
     "ae": ("Autoencoder", "plain autoencoder"),
