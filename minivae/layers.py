@@ -8,7 +8,7 @@ that is the optimizer's job.
 from __future__ import annotations
 
 from . import ops
-from ._checks import check_number, check_positive_int
+from ._checks import MAX_SEED, MAX_SIZE, check_choice, check_number, check_positive_int
 from .backend import Random, asarray, resolve_dtype
 from .init import INITS, init_weight
 
@@ -64,10 +64,11 @@ class Dense(Layer):
 
     def __init__(self, in_features, out_features, *, init="he", seed=None, dtype=None, rng=None):
         super().__init__()
-        self.in_features = check_positive_int(in_features, "in_features")
-        self.out_features = check_positive_int(out_features, "out_features")
-        if init not in INITS:
-            raise ValueError(f"init must be one of {INITS}; got {init!r}")
+        self.in_features = check_positive_int(in_features, "in_features", maximum=MAX_SIZE)
+        self.out_features = check_positive_int(out_features, "out_features", maximum=MAX_SIZE)
+        check_choice(init, "init", INITS)
+        if seed is not None and rng is None:
+            seed = check_positive_int(seed, "seed", minimum=0, maximum=MAX_SEED)
         dt = resolve_dtype(dtype)
         rng = rng if rng is not None else Random(seed)
         W = init_weight(rng, self.in_features, self.out_features, init, dt)
@@ -167,9 +168,7 @@ ACTIVATIONS = {
 
 def make_activation(name):
     """Return a new activation layer from its name (one of ``ACTIVATIONS``)."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}; got {name!r}")
-    return ACTIVATIONS[name]()
+    return ACTIVATIONS[check_choice(name, "activation", ACTIVATIONS)]()
 
 
 class Sequential(Layer):

@@ -7,10 +7,15 @@ dicts with the same keys, the live parameter arrays and their gradients::
     loss, grads = model.loss_and_grads(x)
     opt.step(model.params, grads)      # every model.params[name] is updated in place
 
-Everything an optimizer remembers between steps (a velocity, Adam's two moments) is
-kept per parameter **name**, the full dotted name such as ``"enc.0.W"``. Keying it by
-the last part alone (``"W"``) would make every layer share one velocity: a known trap
-in public NumPy autoencoders.
+Everything an optimizer remembers between steps (a velocity, Adam's two moments and
+its step count) is kept per parameter **name**, the full dotted name such as
+``"enc.0.W"``. Keying it by the last part alone (``"W"``) would make every layer share
+one velocity: a known trap in public NumPy autoencoders.
+
+An optimizer with such a memory belongs to **one model**. Two models of the same
+architecture have the same names, so one optimizer stepping both would blend their
+moments; instead, a step that hands it another live model's array under a name it
+already keeps state for raises ``ValueError``: make one optimizer per model.
 
 The formulas are derived in ``docs/derivations.md`` §8.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from collections.abc import Mapping
 
 from minivae.backend import array_module, asarray, backend_of
@@ -59,6 +65,19 @@ def _shape(a):
     return tuple(a.shape)
 
 
+def _memory_of(p):
+    """``(array, where)``: the array that owns the memory of ``p``, and where ``p`` lies in it.
+
+    Two views of the same memory (``W`` and ``W.reshape(-1)`` made again at each step)
+    give the same answer; the arrays of two models do not.
+    """
+    root = p
+    while isinstance(getattr(root, "base", None), type(root)):
+        root = root.base
+    start = p.data.ptr if hasattr(p.data, "ptr") else p.__array_interface__["data"][0]  # CuPy, NumPy
+    return root, (start, _shape(p), tuple(p.strides))
+
+
 class Optimizer:
     """Base class: checks what ``step`` is given and keeps per-parameter state.
 
@@ -77,8 +96,25 @@ class Optimizer:
     steps : int
         How many times ``step`` has been called since construction or ``reset()``.
     state : dict
-        ``name -> {array_name: array, ...}``, created lazily on a parameter's first
-        step, with the parameter's shape, dtype and device.
+        ``name -> {array_name: array, ..., "t": int}``, created lazily on a parameter's
+        first step, with the parameter's shape, dtype and device; ``t`` counts the steps
+        that parameter has taken.
+
+    Notes
+    -----
+    The state of a name belongs to its **owner**: by default the memory of the parameter
+    array it was made for (the array that owns that memory, and the place in it, so a
+    view made afresh at every step, ``W.reshape(-1)``, is the same parameter), or the
+    model (``fit`` passes ``owner=model``, so the state survives ``model.to(...)``). A
+    step whose owner differs:
+
+    - while the first owner still exists (a second model of the same architecture)
+      raises ``ValueError`` before anything moves: one optimizer per model;
+    - once the first owner is gone (garbage collected), finds no state to continue: the
+      name starts afresh, with ``t = 1`` on this step.
+
+    State restored by :meth:`load_state_dict` has no owner yet and belongs to whatever
+    takes the next step. An optimizer without memory (plain ``SGD``) may step anything.
     """
 
     #: names of the arrays kept per parameter (for example ``("m", "v")`` for Adam)
@@ -88,10 +124,11 @@ class Optimizer:
         self.lr = _positive("lr", lr)
         self.steps = 0
         self.state = {}
+        self._owners = {}  # name -> (weak reference to the owner of its state, where in it)
 
     # --- the public loop ---------------------------------------------------
 
-    def step(self, params, grads):
+    def step(self, params, grads, *, owner=None):
         """Update every ``params[name]`` in place using ``grads[name]``.
 
         Parameters
@@ -102,6 +139,9 @@ class Optimizer:
         grads : dict of str -> array
             Gradients with exactly the keys of ``params``, each of the same shape and on
             the same device as its parameter.
+        owner : object, optional
+            What the state of these parameters belongs to (see the class notes); default:
+            each parameter array itself. ``fit`` passes the model.
 
         Raises
         ------
@@ -110,13 +150,18 @@ class Optimizer:
             array, or a gradient lives on another device than its parameter.
         ValueError
             If the keys differ (the message names the key), a gradient's shape differs
-            from its parameter's (the message names the key and both shapes), or a
-            parameter's shape no longer matches the state kept for that name.
+            from its parameter's (the message names the key and both shapes), a
+            parameter's shape no longer matches the state kept for that name, or the
+            state of a name belongs to another owner that still exists (another model).
         """
         self._check(params, grads)
+        owners = {name: _memory_of(p) if owner is None else (owner, None) for name, p in params.items()}
+        for name, p in params.items():
+            self._check_owner(name, owners[name], p)
         # all checks (state shapes included) come before the first parameter moves
         states = {name: self._state_for(name, p) for name, p in params.items()}
         for name, p in params.items():
+            self._own(name, owners[name])
             g = grads[name].astype(p.dtype, copy=False)
             self._update(name, p, g, states[name])
         self.steps += 1
@@ -125,6 +170,38 @@ class Optimizer:
         """Forget all state (velocities, moments, step counts), as if newly built."""
         self.steps = 0
         self.state = {}
+        self._owners = {}
+
+    def _check_owner(self, name, owner, p=None):
+        """Refuse ``owner`` (an ``(object, where)`` pair) if the state of ``name`` belongs to another that exists.
+
+        State whose owner is gone is dropped (the name starts afresh); state without an
+        owner (just loaded) is left for this step to take. A parameter ``p`` of another
+        shape is left to :meth:`_state_for`, whose message names both shapes.
+        """
+        if name not in self._owners or name not in self.state:
+            return
+        ref, where = self._owners[name]
+        holder = ref()
+        if holder is None:
+            del self.state[name], self._owners[name]
+            return
+        same = holder is owner[0] and where == owner[1]
+        if same or p is not None and _shape(self.state[name][self.state_names[0]]) != _shape(p):
+            return  # its own state; or another shape, which _state_for reports with both shapes
+        raise ValueError(
+            f"this {type(self).__name__} already keeps the state of {name!r} for another model that "
+            f"still exists (t = {self.state[name]['t']} there); one optimizer keeps the memory of one "
+            f"model. Make a new {type(self).__name__}(...) for this model, or call reset() first."
+        )
+
+    def _own(self, name, owner):
+        """Record that the state of ``name`` belongs to ``owner``, an ``(object, where)`` pair."""
+        if self.state_names:
+            try:
+                self._owners[name] = (weakref.ref(owner[0]), owner[1])
+            except TypeError:  # an object without weak references: nothing to compare with later
+                self._owners.pop(name, None)
 
     # --- checkpoints -------------------------------------------------------
 
@@ -183,6 +260,44 @@ class Optimizer:
             state[name]["t"] = int(s["t"])
         self.steps = int(d["steps"])
         self.state = state
+        self._owners = {}  # the loaded state belongs to whichever arrays take the next step
+
+    # --- for fit: take back steps that led somewhere bad ---------------------
+
+    def _snapshot(self, into=None):
+        """A copy of the memory (``steps``, every state's arrays and ``t``), for :meth:`_restore`.
+
+        ``fit`` takes one after every loss it has checked; passing the previous snapshot
+        as ``into`` reuses its arrays, so nothing is allocated once training runs.
+        """
+        old = {} if into is None else into["state"]
+        state = {}
+        for name, s in self.state.items():
+            kept, saved = old.get(name, {}), {"t": s["t"]}
+            for k in self.state_names:
+                a, buf = s[k], kept.get(k)
+                if buf is None or _shape(buf) != _shape(a) or buf.dtype != a.dtype or backend_of(buf) != backend_of(a):
+                    buf = a.copy()
+                else:
+                    buf[...] = a
+                saved[k] = buf
+            state[name] = saved
+        return {"steps": self.steps, "state": state}
+
+    def _restore(self, snapshot):
+        """Put the memory back as :meth:`_snapshot` saw it, writing into the live state arrays."""
+        for name in [n for n in self.state if n not in snapshot["state"]]:
+            del self.state[name]
+            self._owners.pop(name, None)
+        for name, saved in snapshot["state"].items():
+            s = self.state.setdefault(name, {})
+            for k in self.state_names:
+                if k in s and _shape(s[k]) == _shape(saved[k]) and backend_of(s[k]) == backend_of(saved[k]):
+                    s[k][...] = saved[k]
+                else:
+                    s[k] = saved[k].copy()
+            s["t"] = saved["t"]
+        self.steps = snapshot["steps"]
 
     # --- for subclasses ----------------------------------------------------
 
@@ -334,9 +449,13 @@ class Adam(Optimizer):
     The bias correction undoes the pull of the zero start: on the first step
     :math:`\hat m = g` and :math:`\hat v = g^2`, so every coordinate moves by about
     :math:`\eta`, whatever the scale of its gradient. Forgetting :math:`t` here is a known
-    trap. :math:`t` is counted per parameter name, so a parameter that joins later (or
-    a second model trained with the same optimizer) starts its own correction at
-    :math:`t = 1`.
+    trap. :math:`t` is counted per parameter name, so a parameter that joins later starts
+    its own correction at :math:`t = 1`. The moments and :math:`t` belong to one model
+    (see :class:`Optimizer`): a second model that still exists is refused with a
+    ``ValueError``; give it its own ``Adam``. ``fit`` hands the optimizer all of a
+    model's parameters as one array under one name (``minivae.train.FLAT``), so there
+    :math:`t` counts the steps of every ``fit`` call that used this optimizer on that
+    model: a second call continues the first.
 
     Parameters
     ----------

@@ -231,9 +231,15 @@ def test_dense_non_integer_sizes(bad):
         Dense(4, bad)
 
 
-@pytest.mark.parametrize("bad", ["kaiming", "He", None])
+@pytest.mark.parametrize("bad", ["kaiming", "He"])
 def test_dense_bad_init_name(bad):
     with pytest.raises(ValueError, match=r"^init must be one of .*'he'.*'xavier'"):
+        Dense(3, 4, init=bad)
+
+
+@pytest.mark.parametrize("bad", [None, ["he"]])
+def test_dense_init_that_is_not_a_string(bad):
+    with pytest.raises(TypeError, match=r"^init must be a string, one of .*'he'.*'xavier'"):
         Dense(3, 4, init=bad)
 
 

@@ -270,14 +270,14 @@ def test_state_dict_round_trip(make_opt):
     p, opt = np.zeros((1, 2)), make_opt()
     for g in grads[:2]:
         opt.step({"enc.0.W": p}, {"enc.0.W": g})
-    saved = opt.state_dict()
-    opt.step({"enc.0.W": p.copy()}, {"enc.0.W": np.ones((1, 2))})  # must not leak into `saved`
+    saved, p_saved = opt.state_dict(), p.copy()
+    opt.step({"enc.0.W": p}, {"enc.0.W": np.ones((1, 2))})  # must not leak into `saved`
 
     restored = type(opt)(**saved["hyperparams"])
     restored.load_state_dict(saved)
     assert restored.steps == 2
-    restored.step({"enc.0.W": p}, {"enc.0.W": grads[2]})
-    np.testing.assert_array_equal(p, p_ref)
+    restored.step({"enc.0.W": p_saved}, {"enc.0.W": grads[2]})  # loaded state belongs to the next step's arrays
+    np.testing.assert_array_equal(p_saved, p_ref)
     assert saved["type"] == type(opt).__name__ and saved["steps"] == 2
 
 

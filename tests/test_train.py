@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 import minivae
+import minivae.train
 from minivae import SGD, Adam, Autoencoder, TrainingDivergedError
 from minivae.backend import Random
 from minivae.models.base import params_to_numpy
-from minivae.train import FLAT
+from minivae.train import FLAT, diverged
 
 
 def data(n=40, d=6, seed=0):
@@ -162,23 +163,25 @@ def test_divergence_on_the_first_step_restores_the_initial_parameters():
 
 
 @pytest.mark.filterwarnings("error")
-def test_divergence_keeps_the_parameters_of_the_last_finite_step():
-    """lr = 1e6 takes a few steps to overflow; the model ends on the last finite-loss step.
+def test_saving_every_step_divergence_keeps_the_parameters_of_the_last_step_that_passed(monkeypatch):
+    """SGD with lr = 1 takes a few steps to blow up; the model ends on the last step that passed.
 
-    A spy records the parameters every batch was evaluated with and its loss; after the
-    error the model's parameters are all finite and equal those of the last batch whose
-    loss was finite.
+    A spy records the parameters every batch was evaluated with and its loss; with a
+    point saved at every step, after the error the model's parameters equal those of the
+    last batch whose loss passed the rule (here a large but finite loss stops the run).
     """
+    monkeypatch.setattr(minivae.train, "SAVE_EVERY", 1)
     model = Autoencoder(6, (5,), 3, activation="tanh", loss="mse", seed=0)
     calls = spy_batches(model)
     with pytest.raises(TrainingDivergedError, match=DIVERGED):
-        model.fit(data(32), epochs=50, batch_size=8, optimizer=SGD(lr=1e6), verbose=False)
-    finite = [c for c in calls if np.isfinite(c["loss"])]
-    assert not np.isfinite(calls[-1]["loss"])
-    assert len(finite) > 1  # the interesting case: not simply the initial parameters
+        model.fit(data(32), epochs=50, batch_size=8, optimizer=SGD(lr=1.0), verbose=False)
+    first = calls[0]["loss"]
+    passed = [c for c in calls if not diverged(c["loss"], first)]
+    assert diverged(calls[-1]["loss"], first) and passed == calls[:-1]
+    assert len(passed) > 1  # the interesting case: not simply the initial parameters
     after = params_to_numpy(model)
     assert all(np.isfinite(v).all() for v in after.values())
-    assert same_params(after, finite[-1]["params"])
+    assert same_params(after, passed[-1]["params"])
 
 
 def test_divergence_error_is_a_floating_point_error_and_training_can_resume():

@@ -72,10 +72,13 @@ def _user_errors():
     from ..backend import BackendUnavailableError
     from ..train import TrainingDivergedError
 
-    return (UserError, ValueError, TypeError, OSError, ImportError, BackendUnavailableError, TrainingDivergedError)
+    return (UserError, ValueError, TypeError, OSError, ImportError, MemoryError, BackendUnavailableError,
+            TrainingDivergedError)
 
 
 def _message(err):
+    if isinstance(err, MemoryError):  # what the estimates before an allocation did not foresee
+        return f"out of memory: {one_line(err) or 'an allocation failed'}"
     if isinstance(err, OSError) and err.strerror and err.filename is not None:
         return f"{err.strerror}: {err.filename!r}"
     return one_line(err) or type(err).__name__

@@ -7,12 +7,16 @@ import math
 import os
 import re
 import stat
+import tempfile
+from contextlib import contextmanager
 
 PROG = "python -m minivae"
 
 DATA_NAMES = ("digits", "mnist-subset")
 CHECKPOINT_NAME = "model.npz"
 HISTORY_NAME = "history.json"
+#: the figures ``train`` may write beside them
+FIGURE_NAMES = ("reconstructions.png", "training_curves.png", "latent.png", "samples.png")
 EXIT_USAGE = 2
 
 
@@ -165,6 +169,174 @@ def describe_split(split, n_test):
     if split.get("kind") == "official":
         return f"{n_test} held-out examples (the official test set)"
     return f"{n_test} held-out examples (test_size {split['test_size']:g}, seed {split['seed']})"
+
+
+# ---------------------------------------------------------------------- memory
+def format_bytes(n):
+    """``1536`` -> ``"1.5 KiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def available_memory(backend="numpy"):
+    """Bytes a new allocation can still get, or ``None`` when the system does not say.
+
+    On the CPU: ``MemAvailable`` of ``/proc/meminfo`` (else the free physical pages),
+    lowered to what a cgroup memory limit (a container's) still allows. On a GPU: the
+    device's free memory plus what CuPy's memory pool holds unused.
+    """
+    if backend == "cupy":
+        try:
+            import cupy
+
+            return int(cupy.cuda.runtime.memGetInfo()[0]) + int(cupy.get_default_memory_pool().free_bytes())
+        except Exception:  # no device to ask: let the allocation itself fail
+            return None
+    avail = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            return None
+    try:  # cgroup v2: the container's limit and what it uses already
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as f:
+            limit = f.read().strip()
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as f:
+            used = int(f.read())
+        if limit != "max":
+            avail = min(avail, max(0, int(limit) - used))
+    except (OSError, ValueError):
+        pass
+    return avail
+
+
+def check_memory(nbytes, what, backend="numpy"):
+    """Raise :class:`UserError` if ``what`` (which needs about ``nbytes``) cannot fit in memory.
+
+    Called before the allocation, so that an impossible request ends in one line that
+    says how much was asked for, not in a traceback or the kernel's out-of-memory kill.
+    """
+    avail = available_memory(backend)
+    if avail is not None and nbytes > avail:
+        where = "the GPU" if backend == "cupy" else "this machine"
+        raise UserError(f"{what} needs about {format_bytes(nbytes)} of memory, more than the "
+                        f"{format_bytes(avail)} {where} has available")
+
+
+def check_importance_memory(model, n_samples):
+    """One line instead of a crash when ``n_samples`` codes per example do not fit in memory.
+
+    The log-likelihood decodes at least ``n_samples`` codes at once (one example's, or
+    a batch of examples near 2**17 codes in all); each code carries every layer's
+    activations through the decoder.
+    """
+    if not is_vae(model):
+        return  # only the VAE family draws importance samples
+    rows = n_samples * max(1, 2**17 // (n_samples * max(1, model.input_dim // 64)))
+    units = model.input_dim + 4 * model.latent_dim + sum(int(layer.params["b"].size) for layer in model._dense_layers())
+    check_memory(3 * rows * units * model.dtype.itemsize,
+                 f"--n-samples {n_samples}: {rows:,} codes decoded at once", model.backend)
+
+
+# ---------------------------------------------------------------------- output paths
+def check_output_folder(folder, option, given):
+    """Make ``folder`` if needed and prove it writable, before any work is done.
+
+    Raises :class:`UserError` naming ``option`` when a part of the path is a file, or
+    when a temporary file cannot be created (and removed) in the folder.
+    """
+    existing = folder
+    while existing and not os.path.exists(existing):  # the nearest part of the path that exists
+        existing = os.path.dirname(existing)
+    existing = existing or os.curdir
+    if not os.path.isdir(existing):
+        kind = "a file" if os.path.isfile(existing) else "a special file"
+        raise UserError(f"{option} {given!r}: {existing!r} is {kind}, not a folder")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".minivae-write-test-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise UserError(f"{option} {given!r}: cannot write in {folder!r} ({err.strerror or err})") from None
+
+
+def check_output_file(path, option, given, *, example):
+    """Refuse ``path`` unless it is a regular file or does not exist yet, in a writable folder."""
+    if os.path.isdir(path):
+        raise UserError(f"{option} {given!r} is a folder; give a file name such as {example}")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise UserError(f"{option} {given!r} is a special file (a device, pipe or socket), not a regular file; "
+                        f"give a file name such as {example}")
+    check_output_folder(os.path.dirname(path) or os.curdir, option, given)
+
+
+def check_train_out(out, given):
+    """Before training: --out is (or can be made) a writable folder, and nothing in it blocks a file it writes."""
+    check_output_folder(out, "--out", given)
+    for name in (CHECKPOINT_NAME, HISTORY_NAME, *FIGURE_NAMES):
+        path = os.path.join(out, name)
+        if os.path.exists(path) and not os.path.isfile(path):
+            kind = "a folder" if os.path.isdir(path) else "a special file (a device, pipe or socket)"
+            raise UserError(f"--out {given!r}: {name} there is {kind}, where the run writes a file; "
+                            "move it away or choose another --out")
+
+
+def layer_shapes(args, input_dim, n_classes):
+    """``(in, out)`` of every Dense layer of the model ``train`` builds from ``args``, as the models build them."""
+    h, latent = tuple(args.hidden), args.latent
+    if args.kind in ("vae", "cvae"):
+        c = n_classes if args.kind == "cvae" else 0
+        encoder, decoder = (input_dim + c, *h), (latent + c, *h[::-1], input_dim)
+        heads = [(encoder[-1], latent)] * 2  # mu and logvar
+    else:
+        encoder = (input_dim, *h, latent)
+        decoder, heads = encoder[::-1], []
+    return [*zip(encoder[:-1], encoder[1:]), *heads, *zip(decoder[:-1], decoder[1:])]
+
+
+def check_train_memory(args, class_name, input_dim, n_classes, n_train):
+    """One line instead of a crash when the model asked for cannot be trained in this machine's memory."""
+    from ..backend import get_backend, resolve_dtype
+
+    shapes = layer_shapes(args, input_dim, n_classes)
+    n_params = sum(i * o + o for i, o in shapes)
+    batch = min(args.batch_size, n_train)
+    # the weights, their gradients, Adam's two moments and fit's saved copy of the weights and
+    # the moments (7 numbers per parameter); a batch's activations and their gradients (about
+    # 4 numbers per unit of every layer)
+    numbers = 7 * n_params + 4 * batch * (input_dim + sum(o for _, o in shapes))
+    arch = " -> ".join(str(d) for d in (input_dim, *args.hidden, args.latent))
+    check_memory(numbers * resolve_dtype(None).itemsize,
+                 f"training {a_an(class_name)} of {n_params:,} parameters ({arch}) in batches of {batch}",
+                 get_backend())
+
+
+@contextmanager
+def written_atomically(path):
+    """Yield a temporary path beside ``path`` (same extension) and rename it to ``path`` on success."""
+    folder, base = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=os.path.splitext(base)[1])
+    os.close(fd)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the mode a plain open() would
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 # ---------------------------------------------------------------------- checkpoints

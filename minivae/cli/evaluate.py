@@ -8,6 +8,7 @@ from .common import (
     check_input_dim, common_data_options, describe_split, held_out_split, is_cvae, is_vae, load_model,
     loss_unit, positive_int, PROG, recon_unit, split_options,
 )
+from .common import check_importance_memory
 
 def add_parser(commands):
     """Add ``evaluate`` to ``commands``."""
@@ -65,6 +66,7 @@ def run(args):
     model, path = load_model(args.checkpoint)
     X, y, data, split = held_out_split(args, path)
     check_input_dim(model, X, args.checkpoint, data)
+    check_importance_memory(model, args.n_samples)
     results = evaluate_model(model, X, y, args.n_samples)
     name = type(model).__name__
     if args.json:

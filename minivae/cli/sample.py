@@ -5,7 +5,13 @@ import argparse
 import math
 import os
 
-from .common import a_an, is_cvae, is_vae, label_list, load_model, positive_int, PROG, UserError
+from .common import (
+    a_an, check_memory, check_output_file, is_cvae, is_vae, label_list, load_model, positive_int, PROG, UserError,
+    written_atomically,
+)
+
+#: about how much memory matplotlib takes per panel of an image grid (measured: 300-370 KB)
+PANEL_BYTES = 400 * 1024
 
 def add_parser(commands):
     """Add ``sample`` to ``commands``."""
@@ -36,6 +42,31 @@ examples:
     sample.set_defaults(func=run)
 
 
+def _check_out(out, given):
+    """Before sampling: a file we can write, of a type we can write (``.npy`` or a matplotlib format)."""
+    check_output_file(out, "--out", given, example="samples.png")
+    ext = os.path.splitext(out)[1].lower()
+    if ext == ".npy":
+        return
+    if not ext:
+        raise UserError(f"--out {given!r} has no file type; end it in .png (or .pdf, .svg, .npy)")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    types = FigureCanvasBase.get_supported_filetypes()
+    if ext[1:] not in types:
+        raise UserError(f"--out {given!r}: cannot write {ext} files; use .npy or one of "
+                        f"{', '.join('.' + t for t in sorted(types))}")
+
+
+def _check_sample_memory(model, n, n_total, out):
+    """One line instead of a crash when the samples asked for do not fit in memory."""
+    image = not out.lower().endswith(".npy")
+    per_sample = model.dtype.itemsize * 3 * (model.input_dim + model.latent_dim) + 16  # codes, pixels, a label
+    per_sample += PANEL_BYTES if image else 0
+    check_memory(n_total * per_sample, f"--n {n}: {n_total:,} samples of {model.input_dim} pixels"
+                 + (", drawn as an image grid," if image else ""), model.backend)
+
+
 def run(args):
     from ..backend import Random, to_numpy
 
@@ -50,6 +81,8 @@ def run(args):
         raise UserError(f"{args.checkpoint} holds a CVAE: say which digits to draw with --label "
                         f"(a class in 0..{model.n_classes - 1}, a list such as 3,7, or 'all')")
     model.rng = Random(args.seed, backend=model.backend)
+    out = os.path.expanduser(args.out)
+    _check_out(out, args.out)
     if cvae:
         classes = []
         for item in args.label:
@@ -58,6 +91,7 @@ def run(args):
         if bad:
             raise UserError(f"--label {bad[0]} is out of range: this CVAE knows the classes 0..{model.n_classes - 1}")
         n = args.n if args.n is not None else (64 if len(classes) == 1 else 10)
+        _check_sample_memory(model, n, n * len(classes), out)
         labels = [c for c in classes for _ in range(n)]
         X = model.sample(labels)
         ncols = n if len(classes) > 1 else math.ceil(math.sqrt(n))
@@ -67,23 +101,19 @@ def run(args):
             else f"CVAE samples of the digit {classes[0]}"
     else:
         n = args.n if args.n is not None else 64
+        _check_sample_memory(model, n, n, out)
         X = model.sample(n)
         ncols = math.ceil(math.sqrt(n))
         what, title = f"{n} samples from the prior", "VAE samples from the prior"
-    out = os.path.expanduser(args.out)
-    if os.path.isdir(out):
-        raise UserError(f"--out {args.out!r} is a folder; give a file name such as samples.png")
-    if out.lower().endswith(".npy"):
-        import numpy
+    with written_atomically(out) as tmp:
+        if out.lower().endswith(".npy"):
+            import numpy
 
-        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        numpy.save(out, to_numpy(X))
-    else:
-        from .. import plots
+            numpy.save(tmp, to_numpy(X))
+        else:
+            from .. import plots
 
-        if not os.path.splitext(out)[1]:
-            raise UserError(f"--out {args.out!r} has no file type; end it in .png (or .pdf, .svg, .npy)")
-        plots.image_grid(X, ncols=ncols, path=out, title=title)
+            plots.image_grid(X, ncols=ncols, path=tmp, title=title)
     print(f"wrote {what} of the {name} in {path} to {out}")
     return 0
 

@@ -12,6 +12,7 @@ from .common import (
     CHECKPOINT_NAME, common_data_options, data_record, float_in, HISTORY_NAME, is_cvae, is_vae,
     layer_widths, load_split, loss_unit, one_line, Parser, positive_int, PROG, UserError,
 )
+from .common import check_train_memory, check_train_out
 
 KINDS = {
     "ae": ("Autoencoder", "plain autoencoder"),
@@ -202,8 +203,9 @@ def run(args):
 
         keep = numpy.random.default_rng(args.seed).permutation(X_train.shape[0])[:args.limit]
         X_train, y_train = X_train[keep], y_train[keep]
-    os.makedirs(out, exist_ok=True)  # before training: a folder that cannot be made fails fast
+    check_train_out(out, args.out)  # before training: a folder that cannot be written fails fast
     n_classes = int(max(y_train.max(), y_test.max())) + 1
+    check_train_memory(args, KINDS[args.kind][0], X_train.shape[1], n_classes, X_train.shape[0])
     model = _build_model(args, X_train.shape[1], n_classes)
     cvae = args.kind == "cvae"
     if not args.quiet:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import ops
+from .._checks import check_choice
 from ..layers import ACTIVATIONS
 from .base import Model, mlp
 
@@ -48,15 +49,9 @@ class Autoencoder(Model):
     def __init__(self, input_dim, hidden_dims=(), latent_dim=2, *, activation="relu", loss="bce",
                  code_activation="linear", seed=0, dtype="float32"):
         super().__init__(input_dim, hidden_dims, latent_dim, seed=seed, dtype=dtype)
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}; got {activation!r}")
-        if code_activation not in ACTIVATIONS:
-            raise ValueError(f"code_activation must be one of {tuple(ACTIVATIONS)}; got {code_activation!r}")
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
-        self.activation = activation
-        self.code_activation = code_activation
-        self.loss_name = loss
+        self.activation = check_choice(activation, "activation", ACTIVATIONS)
+        self.code_activation = check_choice(code_activation, "code_activation", ACTIVATIONS)
+        self.loss_name = check_choice(loss, "loss", LOSSES)
         self._unit_targets = loss == "bce"
         enc_sizes = (self.input_dim, *self.hidden_dims, self.latent_dim)
         code_act = None if code_activation == "linear" else code_activation
@@ -149,7 +144,7 @@ class Autoencoder(Model):
 
     def reconstruction_error(self, X, batch_size=1024):
         """Per-example reconstruction loss, shape (n,): a score for anomaly detection."""
-        X, _ = self._prepare(X)
+        X, _ = self._prepare(X, allow_empty=True)
         xp = self.xp
 
         def per_example(xb):

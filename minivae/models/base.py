@@ -10,7 +10,7 @@ from collections import namedtuple
 from contextlib import contextmanager
 
 from .. import checkpoint
-from .._checks import check_array, check_finite, check_positive_int, check_unit_interval
+from .._checks import MAX_SEED, MAX_SIZE, check_finite, check_positive_int, check_unit_interval
 from ..backend import Random, asarray, get_backend, module_for, resolve_dtype, to_numpy
 from ..layers import Dense, Layer, Sequential, make_activation
 
@@ -59,11 +59,14 @@ def mlp(sizes, activation, rng, dtype, *, last_activation=None):
 def _check_hidden_dims(hidden_dims):
     if isinstance(hidden_dims, int):
         hidden_dims = (hidden_dims,)
+    if isinstance(hidden_dims, (str, bytes)):
+        raise TypeError(f"hidden_dims must be a sequence of integers such as (256, 128); got "
+                        f"{type(hidden_dims).__name__} {hidden_dims!r}")
     try:
         dims = tuple(hidden_dims)
     except TypeError:
-        raise TypeError(f"hidden_dims must be a sequence of integers; got {hidden_dims!r}") from None
-    return tuple(check_positive_int(h, f"hidden_dims[{i}]") for i, h in enumerate(dims))
+        raise TypeError(f"hidden_dims must be a sequence of integers; got {type(hidden_dims).__name__}") from None
+    return tuple(check_positive_int(h, f"hidden_dims[{i}]", maximum=MAX_SIZE) for i, h in enumerate(dims))
 
 
 class Model:
@@ -90,11 +93,11 @@ class Model:
     _needs_labels = False
 
     def __init__(self, input_dim, hidden_dims=(), latent_dim=2, *, seed=0, dtype="float32"):
-        self.input_dim = check_positive_int(input_dim, "input_dim")
+        self.input_dim = check_positive_int(input_dim, "input_dim", maximum=MAX_SIZE)
         self.hidden_dims = _check_hidden_dims(hidden_dims)
-        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim", maximum=MAX_SIZE)
         if seed is not None:
-            seed = check_positive_int(seed, "seed", minimum=0)
+            seed = check_positive_int(seed, "seed", minimum=0, maximum=MAX_SEED)
         self.seed = seed
         self.dtype = resolve_dtype(dtype)
         self.backend = get_backend()
@@ -202,25 +205,40 @@ class Model:
         return self
 
     # ------------------------------------------------------------------ input checks
-    def _prepare(self, X, y=None, *, name="X", check_range=True):
-        """Check ``X`` (and ``y``) and put them on the model's backend and dtype."""
+    def _prepare(self, X, y=None, *, name="X", check_range=True, allow_empty=False):
+        """Check ``X`` (and ``y``) and put them on the model's backend and dtype.
+
+        Every model treats bad data alike: not an array, complex numbers, a wrong shape,
+        NaN or infinity, or values beyond the model's dtype are refused (``_as_input``);
+        so is an empty ``X`` where a mean over the examples is taken (a loss,
+        ``fit``). Methods that answer example by example (``encode``, ``decode``,
+        ``reconstruct``, per-example scores) pass ``allow_empty=True`` and return
+        zero rows of the right width.
+        """
         X = self._as_input(X, name)
-        if X.shape[0] == 0:
+        if X.shape[0] == 0 and not allow_empty:
             raise ValueError(f"{name} is empty: it needs at least one example (row)")
-        check_finite(X, name)
         if check_range and getattr(self, "_unit_targets", False):
             check_unit_interval(X, name)
         y = self._prepare_labels(y, X.shape[0])
         return X, y
 
-    def _as_input(self, X, name):
+    def _as_input(self, X, name, width=None):
+        """``X`` (n, width) as a finite array of the model's dtype, on its backend (default width: input_dim)."""
+        width = self.input_dim if width is None else width
         if not hasattr(X, "shape") or not hasattr(X, "dtype"):
-            raise TypeError(f"{name} must be an array of shape (n, {self.input_dim}); got {type(X).__name__}")
+            raise TypeError(f"{name} must be an array of shape (n, {width}); got {type(X).__name__}")
+        if X.dtype.kind == "c":
+            raise TypeError(f"{name} must hold real numbers; got the complex dtype {X.dtype} "
+                            f"(use {name}.real if the imaginary parts are meant to be zero)")
         if X.dtype.kind not in "fiub":
             raise TypeError(f"{name} must hold numbers; got dtype {X.dtype}")
-        if X.ndim != 2 or X.shape[1] != self.input_dim:
-            raise ValueError(f"{name} must have shape (n, {self.input_dim}); got {tuple(X.shape)}")
-        return asarray(X, dtype=self.dtype, backend=self.backend)
+        if X.ndim != 2 or X.shape[1] != width:
+            raise ValueError(f"{name} must have shape (n, {width}); got {tuple(X.shape)}")
+        with module_for("numpy").errstate(over="ignore"):  # check_finite names an overflow below
+            out = asarray(X, dtype=self.dtype, backend=self.backend)
+        check_finite(out, name, source=X)
+        return out
 
     def _prepare_labels(self, y, n):
         if y is not None:
@@ -258,7 +276,7 @@ class Model:
         return {k: v / n for k, v in sums.items()}
 
     # ------------------------------------------------------------------ training
-    def fit(self, X, y=None, *, epochs, batch_size=128, optimizer=None, validation_data=None, verbose=True,
+    def fit(self, X, y=None, *, epochs=None, batch_size=128, optimizer=None, validation_data=None, verbose=True,
             log_every=None):
         """Train on ``X`` with mini-batches; return the history.
 
@@ -268,11 +286,14 @@ class Model:
         y : array of int, shape (n,), optional
             Class labels (only for conditional models).
         epochs : int
+            Required (keyword only): ``fit(X, epochs=30)``.
         batch_size : int
         optimizer : minivae.SGD or minivae.Adam, optional
-            Default ``Adam(lr=1e-3)``. One instance can be reused across calls. ``fit``
-            hands it all the parameters as one flat array (see ``_pack_params``), so its
-            state is kept under the single name ``minivae.train.FLAT``.
+            Default ``Adam(lr=1e-3)``. ``fit`` hands it all the parameters as one flat
+            array (see ``_pack_params``), so its state is kept under the single name
+            ``minivae.train.FLAT`` and belongs to this model: calling ``fit`` again with
+            the same optimizer continues its moments and step count, while another model
+            that still exists is refused (``ValueError``; make one optimizer per model).
         validation_data : tuple, optional
             ``(X_val,)`` or ``(X_val, y_val)``; its loss is recorded each epoch.
         verbose : bool
@@ -290,7 +311,17 @@ class Model:
         Raises
         ------
         TrainingDivergedError
-            When the loss turns NaN or infinite; the model keeps its last finite parameters.
+            When the loss turns NaN or infinite, or rises far above where this call
+            started (the rule is :func:`minivae.train.diverged`); the model and the
+            optimizer are put back together to the last point ``fit`` saved (every
+            ``minivae.train.SAVE_EVERY`` steps, at a loss that passed the check).
+        TypeError
+            For arguments of the wrong kind (``fit(X, 30)`` suggests ``epochs=30``).
+
+        Notes
+        -----
+        ``Ctrl-C`` (``KeyboardInterrupt``) waits for the optimizer step under way, so an
+        interrupted ``fit`` leaves the model and the optimizer at the end of a whole step.
         """
         from ..train import fit
 
@@ -308,11 +339,8 @@ class Model:
         return self.xp.concatenate(outs)
 
     def _check_codes(self, Z, name="Z"):
-        Z = asarray(check_array(Z, name, ndim=2) if hasattr(Z, "dtype") and Z.dtype.kind == "f" else Z,
-                    dtype=self.dtype, backend=self.backend)
-        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
-            raise ValueError(f"{name} must have shape (n, {self.latent_dim}); got {tuple(Z.shape)}")
-        return Z
+        """Codes ``Z`` (n, latent_dim), checked as data are (see :meth:`_prepare`)."""
+        return self._as_input(Z, name, width=self.latent_dim)
 
     # ------------------------------------------------------------------ checkpoints
     def config(self):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy
 
-from .._checks import check_positive_int
+from .._checks import MAX_SIZE, check_positive_int
 from ..backend import is_cupy_array, to_numpy
 from .vae import VAE
 
@@ -66,7 +66,7 @@ class CVAE(VAE):
 
     def __init__(self, input_dim, n_classes, hidden_dims=(), latent_dim=2, *, likelihood="bernoulli",
                  beta=1.0, sigma=1.0, activation="relu", seed=0, dtype="float32"):
-        self.n_classes = check_positive_int(n_classes, "n_classes")
+        self.n_classes = check_positive_int(n_classes, "n_classes", maximum=MAX_SIZE)
         super().__init__(input_dim, hidden_dims, latent_dim, likelihood=likelihood, beta=beta, sigma=sigma,
                          activation=activation, seed=seed, dtype=dtype)
 

@@ -1,7 +1,7 @@
 """The denoising autoencoder: corrupt the input, reconstruct the clean one (docs/derivations.md §7.2)."""
 from __future__ import annotations
 
-from .._checks import check_number
+from .._checks import check_choice, check_number
 from ..backend import Random, asarray
 from .autoencoder import Autoencoder
 
@@ -103,8 +103,7 @@ class DenoisingAutoencoder(Autoencoder):
 
     def __init__(self, input_dim, hidden_dims=(), latent_dim=2, *, corruption="gaussian", noise=None,
                  activation="relu", loss="bce", code_activation="linear", seed=0, dtype="float32"):
-        if corruption not in CORRUPTIONS:
-            raise ValueError(f"corruption must be one of {CORRUPTIONS}; got {corruption!r}")
+        check_choice(corruption, "corruption", CORRUPTIONS)
         if noise is None:
             noise = DEFAULT_NOISE[corruption]
         if corruption == "gaussian":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .._checks import check_number
+from .._checks import check_choice, check_number
 from ..backend import array_module
 from .autoencoder import Autoencoder
 
@@ -190,8 +190,7 @@ class SparseAutoencoder(Autoencoder):
         sparsity_weight = check_number(sparsity_weight, "sparsity_weight", low=0.0)
         if sparsity_weight == float("inf"):
             raise ValueError("sparsity_weight must be finite; got inf")
-        if penalty not in PENALTIES:
-            raise ValueError(f"penalty must be one of {PENALTIES}; got {penalty!r}")
+        check_choice(penalty, "penalty", PENALTIES)
         super().__init__(input_dim, hidden_dims, latent_dim, activation=activation, loss=loss,
                          code_activation="sigmoid", seed=seed, dtype=dtype)
         self.sparsity = sparsity
@@ -217,4 +216,7 @@ class SparseAutoencoder(Autoencoder):
         -------
         rho_hat : array, shape (latent_dim,), on the model's backend
         """
-        return self.encode(X, batch_size=batch_size).mean(axis=0)
+        codes = self.encode(X, batch_size=batch_size)
+        if codes.shape[0] == 0:
+            raise ValueError("X is empty: the mean activation needs at least one example (row)")
+        return codes.mean(axis=0)

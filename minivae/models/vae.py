@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 from .. import ops
-from .._checks import check_finite, check_number, check_positive_int
-from ..backend import asarray
+from .._checks import check_choice, check_finite, check_number, check_positive_int
+from ..backend import asarray, module_for
 from ..layers import ACTIVATIONS
 from .base import Model, mlp
 
@@ -36,6 +36,24 @@ def logmeanexp(a, axis=0):
     m = a.max(axis=axis, keepdims=True)
     out = m + xp.log(xp.exp(a - m).mean(axis=axis, keepdims=True))
     return out.squeeze(axis)
+
+
+def _check_sigma(sigma, dtype):
+    r"""``sigma`` as a float, refused unless :math:`1/(2\sigma_x^2)` and :math:`\log(2\pi\sigma_x^2)` are finite.
+
+    The Gaussian loss scales the squared error by :math:`1/(2\sigma_x^2)` in the model's
+    dtype, so ``sigma`` (:math:`\sigma_x`, §0) must be at least :math:`1/\sqrt{\mathrm{max}}` of that dtype
+    (about 5.4e-20 for float32, where that scale stays below half the largest float); and
+    :math:`\sigma_x^2` must be finite.
+    """
+    finfo, name = module_for("numpy").finfo, module_for("numpy").dtype(dtype).name
+    sigma = check_number(sigma, "sigma", low=0.0, low_open=True)
+    low = 1.0 / math.sqrt(float(finfo(dtype).max))
+    high = math.sqrt(float(finfo("float64").max))
+    if not low <= sigma < high:
+        raise ValueError(f"sigma must be a finite number in [{low:.2g}, {high:.2g}) for a {name} "
+                         f"model (below it 1/(2 sigma^2) overflows; above it sigma^2 does); got {sigma!r}")
+    return sigma
 
 
 class VAE(Model):
@@ -119,16 +137,12 @@ class VAE(Model):
     def __init__(self, input_dim, hidden_dims=(), latent_dim=2, *, likelihood="bernoulli", beta=1.0,
                  sigma=1.0, activation="relu", seed=0, dtype="float32"):
         super().__init__(input_dim, hidden_dims, latent_dim, seed=seed, dtype=dtype)
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}; got {likelihood!r}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}; got {activation!r}")
-        self.likelihood = likelihood
+        self.likelihood = check_choice(likelihood, "likelihood", LIKELIHOODS)
+        self.activation = check_choice(activation, "activation", ACTIVATIONS)
         self.beta = check_number(beta, "beta", low=0.0)
         if self.beta == float("inf"):
             raise ValueError("beta must be finite")
-        self.sigma = check_number(sigma, "sigma", low=0.0, low_open=True)
-        self.activation = activation
+        self.sigma = _check_sigma(sigma, self.dtype)
         self._unit_targets = likelihood == "bernoulli"
         c = self._condition_dim()
         enc_sizes = (self.input_dim + c, *self.hidden_dims)
@@ -277,7 +291,8 @@ class VAE(Model):
         """Apply ``fn(xb, cb)`` batch by batch and concatenate (tuples part by part)."""
         batch_size = check_positive_int(batch_size, "batch_size")
         outs = []
-        for s in range(0, X.shape[0], batch_size):
+        # an empty X still goes through fn once, so the result is empty with the right width
+        for s in range(0, X.shape[0], batch_size) or range(1):
             outs.append(fn(X[s:s + batch_size], None if c is None else c[s:s + batch_size]))
         if isinstance(outs[0], tuple):
             return tuple(self.xp.concatenate(parts) for parts in zip(*outs))
@@ -287,8 +302,9 @@ class VAE(Model):
         """Validate ``X`` (finite; in [0, 1] too when ``check_range`` and Bernoulli) and labels.
 
         Returns ``X`` on the model's backend and dtype, and the condition of the labels.
+        Zero rows are allowed: every caller answers example by example.
         """
-        X, y = self._prepare(X, y, name=name, check_range=check_range)
+        X, y = self._prepare(X, y, name=name, check_range=check_range, allow_empty=True)
         return X, self._condition(y)
 
     def _encode(self, X, y, batch_size):
@@ -297,7 +313,6 @@ class VAE(Model):
 
     def _decode(self, Z, y, batch_size):
         Z = self._check_codes(Z)
-        check_finite(Z, "Z")
         c = self._condition(self._prepare_labels(y, Z.shape[0]))
         return self._map(lambda zb, cb: self._mean_of(self._decode_batch(zb, cb)), Z, c, batch_size)
 

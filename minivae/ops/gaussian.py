@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..backend import array_module
-from .._checks import check_array, check_same_shape
+from .._checks import check_array, check_nonempty, check_same_shape
 from . import kernels
 
 
@@ -42,6 +42,7 @@ def kl_standard_normal(mu, logvar):
     check_array(mu, "mu", ndim=2)
     check_array(logvar, "logvar", ndim=2)
     check_same_shape(mu, "mu", logvar, "logvar")
+    check_nonempty(mu, "mu")
     xp = array_module(mu)
     B = mu.shape[0]
     if kernels.usable(mu, logvar):  # on a GPU: the lines below as one launch
@@ -111,6 +112,9 @@ def reparameterize_backward(dz, cache):
     dlogvar : array, shape (B, J)
     """
     check_array(dz, "dz")
+    if not isinstance(cache, ReparamCache):
+        raise TypeError(f"cache must be the ReparamCache that reparameterize returned with z; "
+                        f"got {type(cache).__name__}")
     check_same_shape(cache.eps, "eps", dz, "dz")
     if kernels.usable(dz, cache.std, cache.eps):  # on a GPU: the two lines below as one launch
         return kernels.kernel(array_module(dz), "reparameterize_backward")(dz, cache.std, cache.eps)

@@ -7,7 +7,7 @@ you minimise and the gradient you follow always belong together.
 from __future__ import annotations
 
 from ..backend import array_module
-from .._checks import check_array, check_same_shape, check_unit_interval
+from .._checks import check_array, check_nonempty, check_same_shape, check_unit_interval
 from . import kernels
 
 
@@ -32,6 +32,7 @@ def mse(pred, target):
     check_array(pred, "pred", ndim=2)
     check_array(target, "target", ndim=2)
     check_same_shape(pred, "pred", target, "target")
+    check_nonempty(pred, "pred")
     B = pred.shape[0]
     diff = pred - target
     loss = (diff * diff).sum() / B
@@ -69,6 +70,7 @@ def bce_with_logits(logits, target, *, check_target=True):
     check_array(logits, "logits", ndim=2)
     check_array(target, "target", ndim=2)
     check_same_shape(logits, "logits", target, "target")
+    check_nonempty(logits, "logits")
     if check_target:
         check_unit_interval(target, "target")
     xp = array_module(logits)
@@ -120,6 +122,9 @@ def softmax_cross_entropy(logits, labels):
     check_array(logits, "logits", ndim=2)
     xp = array_module(logits)
     B, K = logits.shape
+    check_nonempty(logits, "logits")
+    if K == 0:
+        raise ValueError(f"logits must have one column per class, at least one; got shape {tuple(logits.shape)}")
     if getattr(labels, "dtype", None) is None or labels.dtype.kind not in "iu":
         raise TypeError("labels must be an integer array of class indices")
     if labels.ndim != 1 or labels.shape[0] != B:
