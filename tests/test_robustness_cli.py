@@ -191,3 +191,14 @@ def test_a_diverging_run_exits_2_and_saves_nothing(tmp_path):
                           "--epochs", "2", "--out", out, "--quiet", "--no-figures"])
     one_line_error(status, err, "the loss became", "lower learning rate")
     assert not (out / "model.npz").exists() and not (out / "history.json").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_evaluate_does_not_wait_on_a_fifo_named_history_json(ckpt, tmp_path):
+    """history.json beside the checkpoint is read only if it is a regular file."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    os.link(ckpt, folder / "model.npz")
+    os.mkfifo(folder / "history.json")
+    status, _, err = run(["evaluate", folder, "--n-samples", 2])  # without the check: blocks for ever
+    one_line_error(status, err, "which data?")

@@ -15,6 +15,7 @@ PROG = "python -m minivae"
 DATA_NAMES = ("digits", "mnist-subset")
 CHECKPOINT_NAME = "model.npz"
 HISTORY_NAME = "history.json"
+MAX_HISTORY = 64 * 2**20  # bytes; history.json takes a few hundred bytes per epoch
 #: the figures ``train`` may write beside them
 FIGURE_NAMES = ("reconstructions.png", "training_curves.png", "latent.png", "samples.png")
 EXIT_USAGE = 2
@@ -376,12 +377,18 @@ def load_model(ckpt):
 
 
 def read_run(ckpt_path):
-    """The ``"run"`` record of the history.json beside a checkpoint, or ``{}``."""
+    """The ``"run"`` record of the history.json beside a checkpoint, or ``{}``.
+
+    Only a regular file of at most ``MAX_HISTORY`` bytes is read: a FIFO named
+    history.json would block the command, a huge one fill the memory.
+    """
     path = os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), HISTORY_NAME)
     try:
+        if not os.path.isfile(path) or os.path.getsize(path) > MAX_HISTORY:
+            return {}
         with open(path, encoding="utf-8") as f:
             run = json.load(f).get("run", {})
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return {}
     return run if isinstance(run, dict) else {}
 
