@@ -9,6 +9,7 @@
 """
 import ast
 import json
+import re
 import os
 import subprocess
 import sys
@@ -105,3 +106,71 @@ def test_import_minivae_stays_light():
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == [], f"`import minivae` imports {loaded}"
+
+
+# ---------------------------------------------------------------------------
+# the README's reading guide: each file imports only from the ones before it
+# ---------------------------------------------------------------------------
+README = ROOT / "README.md"
+#: modules a file may use wherever it stands in the guide: small helpers of no floor
+HELPERS = {"_checks", "init", "datasets", "plots", "__init__"}
+
+
+def _guide_order():
+    """Module path -> the number of its entry in the README's reading guide (a folder: all its modules)."""
+    text = README.read_text(encoding="utf-8")
+    guide = text[text.index("## Reading guide"):text.index("## The tests")]
+    items = re.findall(r"^(\d+)\. (.*(?:\n   .*)*)", guide, re.M)
+    rank = {}
+    for number, item in items:
+        folder = "minivae"
+        for ref in re.findall(r"`(minivae/[\w/.]+|\w+\.py)`", item):
+            if ref.startswith("minivae/"):
+                folder = ref.rsplit("/", 1)[0] if ref.endswith(".py") else ref.rstrip("/")
+            else:  # a bare name such as `cvae.py` continues the folder of the entry before it
+                ref = f"{folder}/{ref}"
+            target = ROOT / ref
+            for path in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
+                rank.setdefault(path, int(number))
+    for path in list(rank):  # importing a package imports every module of it
+        init = path.parent / "__init__.py"
+        if path.parent != PACKAGE:
+            rank[init] = max(rank.get(init, 0), rank[path])
+    return rank
+
+
+#: the two exceptions the guide names: fit calls the loop; the ops hand CuPy arrays to their kernels
+EXCEPTIONS = {("models/base.py", "train.py")} | {
+    (f"ops/{name}.py", "ops/kernels.py") for name in ("activations", "dense", "losses", "gaussian")}
+
+
+def _internal_imports(path):
+    """The minivae modules ``path`` imports (relative imports resolved), at any depth."""
+    package = path.relative_to(PACKAGE).parent.parts
+    found = set()
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            parts = (*base, *(node.module.split(".") if node.module else ()))
+            names = [(*parts, alias.name) for alias in node.names] if not node.module else [parts]
+            for target in names:
+                for candidate in (PACKAGE.joinpath(*target).with_suffix(".py"), PACKAGE.joinpath(*target, "__init__.py")):
+                    if candidate.exists():
+                        found.add(candidate)
+                        break
+    return found
+
+
+def test_the_reading_guide_lists_the_library_in_import_order():
+    rank = _guide_order()
+    assert {PACKAGE / "backend.py", PACKAGE / "models" / "cvae.py", PACKAGE / "cli" / "train.py"} <= set(rank), rank
+    bad = []
+    for path in rank:
+        for target in _internal_imports(path):
+            if target.parent == PACKAGE and target.stem in HELPERS:
+                continue
+            if target not in rank:
+                bad.append(f"{_rel(path)} imports {_rel(target)}, which the guide does not list")
+            elif rank[target] > rank[path] and (_rel(path), _rel(target)) not in EXCEPTIONS:
+                bad.append(f"{_rel(path)} (entry {rank[path]}) imports {_rel(target)} (entry {rank[target]})")
+    assert not bad, "\n".join(bad)
