@@ -6,6 +6,8 @@
 - Nothing in the library imports another array/autograd framework.
 - ``import minivae`` stays light: plotting, scikit-learn, mlxtend and tqdm are imported
   only where they are used.
+- The README's reading guide lists the library in an order a student can follow: each
+  file imports only from the entries before it, but for the two exceptions it names.
 """
 import ast
 import json
