@@ -71,6 +71,7 @@ def fit(model, X, y=None, *, epochs, batch_size=128, optimizer=None, validation_
     """Train ``model`` on ``X`` (and labels ``y`` for a CVAE). See :meth:`Model.fit`."""
     from ._checks import check_positive_int
     from .optim import Adam
+    from .threads import blas_threads_for
 
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
@@ -88,7 +89,8 @@ def fit(model, X, y=None, *, epochs, batch_size=128, optimizer=None, validation_
     n = X.shape[0]
     n_batches = -(-n // batch_size)
     history = model.history
-    with _float_warnings_off(), model._gradient_buffers() as (flat, flat_grad, grad_views):
+    with _float_warnings_off(), blas_threads_for(model, batch_size), \
+            model._gradient_buffers() as (flat, flat_grad, grad_views):
         # The optimizer sees the model's parameters as one array (under one name), so a
         # step is a few passes over one buffer; `backup` is the last parameters whose loss
         # was finite, refreshed with a single copy.
