@@ -7,13 +7,41 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+#: progress bars on stderr while models train; ``--quiet`` turns them off
+SHOW_PROGRESS = [True]
+
+
 def parse_args(description, argv=None):
-    """``--quick`` (seconds: what the tests run) and ``--out DIR`` (figures)."""
+    """``--quick`` (seconds: what the tests run), ``--out DIR`` (figures), ``--quiet`` (no progress bars)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="tiny run in a few seconds (used by the tests)")
     parser.add_argument("--out", default=None, help="folder for the PNG figures (default: out/<demo>)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (they go to stderr)")
     args = parser.parse_args(argv)
+    SHOW_PROGRESS[0] = not args.quiet
     return args
+
+
+def progress(iterable, what, total=None, unit="it"):
+    """``iterable`` under a progress bar labelled ``what`` on stderr (none with ``--quiet``)."""
+    from minivae.progress import progress_bar
+
+    return progress_bar(iterable, total=total, desc=what, enabled=SHOW_PROGRESS[0], unit=unit)
+
+
+def fit(model, X, y=None, *, what, epochs, optimizer, **kwargs):
+    """``model.fit(X, y, epochs=epochs, optimizer=optimizer, **kwargs)`` under a progress bar labelled ``what``.
+
+    It calls ``fit`` once per epoch, which trains exactly as one call for all the epochs
+    would: the optimizer keeps its state and the model its generator, and the history
+    grows by one epoch per call. Returns the history.
+    """
+    bar = progress(range(epochs), what, unit="epoch")
+    for _ in bar:
+        history = model.fit(X, y, epochs=1, optimizer=optimizer, verbose=False, **kwargs)
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{history['loss'][-1]:.2f}", refresh=False)
+    return history
 
 
 def out_dir(args, name):

@@ -36,12 +36,14 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny runs, seconds each")
     parser.add_argument("--out", default="out", help="folder for the figures (default: ./out)")
     parser.add_argument("--only", nargs="*", choices=DEMOS, help="run just these demos")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (they go to stderr)")
     args = parser.parse_args(argv)
     names = args.only or DEMOS
     for name in names:
         print(f"\n=== {name} " + "=" * (60 - len(name)), flush=True)
         start = time.perf_counter()
-        demo_args = ["--out", os.path.join(args.out, name)] + (["--quick"] if args.quick else [])
+        demo_args = ["--out", os.path.join(args.out, name)] + (["--quick"] if args.quick else []) \
+            + (["--quiet"] if args.quiet else [])
         load(name).main(demo_args)
         print(f"--- {name} done in {time.perf_counter() - start:.1f} s", flush=True)
     print(f"\nFigures are in {os.path.abspath(args.out)}/<demo>/")
