@@ -1,6 +1,7 @@
 """Run every demo on the embedded data sets and say where the pictures are.
 
-    python demos/run_all.py            # the full stories (a few minutes on 2 cores)
+    python demos/run_all.py            # the full stories (about a minute on 2 cores)
+    python demos/run_all.py --quiet    # the same without progress bars (they go to stderr)
     python demos/run_all.py --quick    # seconds each: what the test suite runs
 """
 import argparse
