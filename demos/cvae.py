@@ -75,7 +75,7 @@ def load_data(quick):
 # per image, and a roomy code (8 numbers at β = 1, spending some 14 nats per image) pays
 # that gladly. Its decoder then learns to read the digit from z, and a z drawn from
 # N(0, I) often lands where training only ever saw other digits' codes: asked for a 3,
-# such a model draws a 3 only 55–70 % of the time. With 2 numbers the whole KL budget
+# such a model draws a 3 only 53–71 % of the time. With 2 numbers the whole KL budget
 # (under 5 nats) is needed for the style, so the decoder has to take the digit from the
 # label. A dearer KL does it too: 8 numbers with β = 4, the default of
 # `python -m minivae train cvae` on MNIST, draws the digit asked for 98 % of the time and

@@ -41,7 +41,7 @@ import time
 SMALL_PRODUCT = 4_000_000
 
 #: how long :func:`busy_cores` watches the machine before a loop with a large product
-PROBE_SECONDS = 0.1
+PROBE_SECONDS = 0.05
 
 #: a measurement of :func:`busy_cores` younger than this is reused (many short fits in a row)
 PROBE_REUSE_SECONDS = 10.0

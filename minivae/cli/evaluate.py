@@ -136,8 +136,8 @@ def run(args):
     for label, value, u in rows:
         print(f"  {label:<{width}} : {value:10.4f} {u}")
     if "neg_elbo_one_draw_sd" in results:
-        beta = "" if model.beta == 1 else f" (at beta = 1; train's loss used beta = {model.beta:g})"
-        print(f"  (train's test loss is the same -ELBO{beta} estimated with one draw of eps per example;\n"
+        same = "this -ELBO" if model.beta == 1 else f"the loss (beta = {model.beta:g}) above"
+        print(f"  (train's test loss is {same}, estimated with one draw of eps per example;\n"
               f"   one-draw estimates spread by {results['neg_elbo_one_draw_sd']:.2f} nats (std of "
               f"{ONE_DRAW_REPEATS}), hence a small difference; the KL is exact in both)")
     if agreement is not None:

@@ -36,7 +36,7 @@ class CVAE(VAE):
     roomy code at ``beta=1`` pays gladly; the decoder then reads the digit from ``z``, and a
     ``z`` drawn from the prior, decoded with the label 7, is often some other digit. On
     the 4,000 training digits of the MNIST subset, with ``latent_dim=8`` and ``beta=1``,
-    a classifier trained on real digits reads only 55-70 % of the samples as the digit
+    a classifier trained on real digits reads only 53-71 % of the samples as the digit
     asked for. A code too narrow to spare the nats (``latent_dim=2``: 99 %) or a dearer
     KL (``beta=4``: 98 %, the command line's default there) leaves the class to the label,
     at a price in ELBO (§9.4; ``python benchmarks/cvae_agreement.py`` measures it, and
