@@ -7,13 +7,47 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+#: progress bars on stderr while models train; ``--quiet`` turns them off
+SHOW_PROGRESS = [True]
+
+
 def parse_args(description, argv=None):
-    """``--quick`` (seconds: what the tests run) and ``--out DIR`` (figures)."""
+    """``--quick`` (seconds: what the tests run), ``--out DIR`` (figures), ``--quiet`` (no progress bars)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="tiny run in a few seconds (used by the tests)")
     parser.add_argument("--out", default=None, help="folder for the PNG figures (default: out/<demo>)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (they go to stderr)")
     args = parser.parse_args(argv)
+    SHOW_PROGRESS[0] = not args.quiet
     return args
+
+
+def fit(model, X, y=None, *, what, epochs, optimizer, **kwargs):
+    """``model.fit(X, y, epochs=epochs, optimizer=optimizer, **kwargs)`` under a progress bar labelled ``what``.
+
+    The bar (on stderr; none with ``--quiet``) counts epochs. To move it, ``fit`` is called
+    on a few epochs at a time, about two calls a second: that trains exactly as one call
+    for all the epochs would (the optimizer keeps its state, the model its generator, and
+    the history grows by the epochs of each call). Returns the history.
+    """
+    import time
+
+    from minivae.progress import progress_bar
+
+    bar = progress_bar(None, total=epochs, desc=what, enabled=SHOW_PROGRESS[0], unit="epoch")
+    done, chunk = 0, 1
+    while done < epochs:
+        n = min(chunk, epochs - done)
+        start = time.perf_counter()
+        history = model.fit(X, y, epochs=n, optimizer=optimizer, verbose=False, **kwargs)
+        done += n
+        chunk = max(1, int(0.5 * n / max(time.perf_counter() - start, 1e-6)))  # epochs in about 0.5 s
+        if bar is not None:
+            bar.set_postfix(loss=f"{history['loss'][-1]:.2f}", refresh=False)
+            bar.update(n)
+    if bar is not None:
+        bar.close()
+    return history
 
 
 def out_dir(args, name):

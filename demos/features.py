@@ -38,7 +38,7 @@ from matplotlib.figure import Figure
 # the folder of this file, so that `_common` is found from any working directory
 HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 sys.path.insert(0, HERE)
-from _common import figure_path, headline, out_dir, parse_args  # noqa: E402
+from _common import figure_path, fit, headline, out_dir, parse_args  # noqa: E402
 
 from minivae import Adam, Autoencoder, Dense, to_numpy  # noqa: E402
 from minivae.datasets import load_digits, load_mnist_subset, train_test_split  # noqa: E402
@@ -82,7 +82,8 @@ def draw_labelled(y_pool, per_class, seed):
 # %%
 def pretrain(X_pool, hidden, code_dim, epochs, seed=0):
     ae = Autoencoder(X_pool.shape[1], hidden_dims=(hidden,), latent_dim=code_dim, seed=seed)
-    history = ae.fit(X_pool, epochs=epochs, batch_size=64, optimizer=Adam(2e-3), verbose=False)
+    history = fit(ae, X_pool, what="autoencoder on the unlabelled pool", epochs=epochs, batch_size=64,
+                  optimizer=Adam(2e-3))
     return ae, float(history["loss"][-1])
 
 

@@ -1,6 +1,7 @@
 """Run every demo on the embedded data sets and say where the pictures are.
 
-    python demos/run_all.py            # the full stories (a few minutes on 2 cores)
+    python demos/run_all.py            # the full stories (about a minute on 2 cores)
+    python demos/run_all.py --quiet    # the same without progress bars (they go to stderr)
     python demos/run_all.py --quick    # seconds each: what the test suite runs
 """
 import argparse
@@ -36,12 +37,14 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny runs, seconds each")
     parser.add_argument("--out", default="out", help="folder for the figures (default: ./out)")
     parser.add_argument("--only", nargs="*", choices=DEMOS, help="run just these demos")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (they go to stderr)")
     args = parser.parse_args(argv)
     names = args.only or DEMOS
     for name in names:
         print(f"\n=== {name} " + "=" * (60 - len(name)), flush=True)
         start = time.perf_counter()
-        demo_args = ["--out", os.path.join(args.out, name)] + (["--quick"] if args.quick else [])
+        demo_args = ["--out", os.path.join(args.out, name)] + (["--quick"] if args.quick else []) \
+            + (["--quiet"] if args.quiet else [])
         load(name).main(demo_args)
         print(f"--- {name} done in {time.perf_counter() - start:.1f} s", flush=True)
     print(f"\nFigures are in {os.path.abspath(args.out)}/<demo>/")

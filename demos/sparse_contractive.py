@@ -40,7 +40,7 @@ from matplotlib.figure import Figure
 # the folder of this file, so that `_common` is found from any working directory
 HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 sys.path.insert(0, HERE)
-from _common import figure_path, headline, out_dir, parse_args  # noqa: E402
+from _common import figure_path, fit, headline, out_dir, parse_args  # noqa: E402
 
 from minivae import Adam, Autoencoder, ContractiveAutoencoder, SparseAutoencoder, to_numpy  # noqa: E402
 from minivae import plots  # noqa: E402
@@ -95,8 +95,8 @@ def make_models(input_dim, code_units, contraction, seed=0):
 
 
 def train(models, X_train, epochs, lr=3e-3):
-    for model in models.values():
-        model.fit(X_train, epochs=epochs, batch_size=64, optimizer=Adam(lr), verbose=False)
+    for name, model in models.items():
+        fit(model, X_train, what=f"{name} autoencoder", epochs=epochs, batch_size=64, optimizer=Adam(lr))
 
 
 # %% [markdown]

@@ -202,6 +202,7 @@ def fit(model, X, y=None, *, epochs=None, batch_size=128, optimizer=None, valida
     """
     from ._checks import check_positive_int
     from .optim import Adam
+    from .threads import blas_threads_for
 
     _check_call(model, y, epochs, optimizer)
     epochs = check_positive_int(epochs, "epochs")
@@ -220,7 +221,7 @@ def fit(model, X, y=None, *, epochs=None, batch_size=128, optimizer=None, valida
     n = X.shape[0]
     n_batches = -(-n // batch_size)
     history = model.history
-    with _float_warnings_off(), _WholeSteps() as guard, \
+    with _float_warnings_off(), _WholeSteps() as guard, blas_threads_for(model, batch_size), \
             model._gradient_buffers() as (flat, flat_grad, grad_views):
         # The optimizer sees the model's parameters as one array (under one name), so a
         # step is a few passes over one buffer, and a saved point is a copy of that

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -20,3 +22,16 @@ def test_step_profile_parts_add_up_to_the_step():
     assert abs(sum(float(v) for v in rows.values()) - whole) <= 0.004, (rows, whole)
     assert float(rows["Adam (one step over the flat buffer)"]) > 0
     assert "The 14 matrix products alone" in out
+
+
+def test_busy_machine_sweep_prints_one_row_per_model(tmp_path):
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "busy_machine.py"), "--sweep", "--quick", "--busy", "0",
+         "--out", str(tmp_path)], capture_output=True, text=True, timeout=120, check=True).stdout
+    rows = re.findall(r"^\| (.+?), (\d+) \| ([\d.]+) \| (1 thread|default) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$",
+                      out, flags=re.M)
+    assert len(rows) == 8, out
+    for name, batch, product, rule, one, default, ratio in rows:
+        assert float(one) > 0 and float(ratio) == pytest.approx(float(default) / float(one), abs=0.02)
+        assert (rule == "1 thread") == (float(product) < 4.0)  # the rule: one thread under 4 million
+    assert (tmp_path / "busy_machine_sweep.json").is_file()

@@ -1,6 +1,7 @@
 """Every demo runs end to end in --quick mode and writes its figures."""
 import importlib.util
 import os
+import re
 
 import pytest
 
@@ -25,6 +26,17 @@ def test_demo_runs_quick_and_writes_figures(name, tmp_path, capsys):
     for f in pngs:
         with open(tmp_path / f, "rb") as fh:
             assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
-    assert capsys.readouterr().out.strip(), f"demo {name} printed no headline numbers"
+    captured = capsys.readouterr()
+    assert captured.out.strip(), f"demo {name} printed no headline numbers"
+    # it shows which model it trains and how far along, on stderr (tqdm's "3/10 [...epoch/s")
+    assert re.search(r"\w.*: +\d+%\|.*\| \d+/\d+ \[.*(epoch/s|s/epoch)", captured.err), \
+        f"demo {name} showed no progress"
     if name in ("vae", "cvae"):
         assert (tmp_path / "explorer.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_quiet_demo_shows_no_progress(tmp_path, capsys):
+    _load("sparse_contractive").main(["--quick", "--quiet", "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert captured.out.strip() and "epoch" not in captured.err, captured.err
+

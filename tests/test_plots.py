@@ -132,7 +132,9 @@ def test_latent_manifold_grid_is_inverse_normal_cdf(tmp_path, dtype):
     assert mosaic.shape == (n * 8, n * 8)
     for i, j in [(0, 0), (1, 3), (n - 1, n - 1)]:
         assert mosaic[8 * i + 3, 8 * j + 3] == pytest.approx((i * n + j) / (n * n))
-    assert "Φ⁻¹" in ax.get_xlabel()
+    assert "Φ⁻¹" in ax.get_xlabel() and "1/6" in ax.get_xlabel() and "5/6" in ax.get_ylabel()
+    # the edge ticks say which quantiles they are (Φ⁻¹(1/6) = -0.97)
+    assert f"±{hi:.2f}" in fig.get_supxlabel() and "16.67 %" in fig.get_supxlabel()
     assert_png(tmp_path / "m.png")
 
 
@@ -194,6 +196,8 @@ def test_training_curves_panels(tmp_path, dtype):
                "val_loss": list(v + 0.1), "val_recon": list(v), "val_kl": list(v / 9), "time": [0.1] * 3}
     fig = plots.training_curves(history, path=tmp_path / "c.png", title="VAE")
     assert [ax.get_title() for ax in fig.axes] == ["total loss", "reconstruction", "KL divergence"]
+    assert [ax.get_ylabel() for ax in fig.axes] == ["per example"] * 3  # every panel says its unit
+    assert plots.training_curves(history, unit="nats per image").axes[2].get_ylabel() == "nats per image"
     for ax in fig.axes:
         assert [line.get_linestyle() for line in ax.get_lines()] == ["-", "--"]  # validation dashed
     np.testing.assert_allclose(fig.axes[2].get_lines()[0].get_ydata(), v / 10, rtol=1e-6)
@@ -257,6 +261,9 @@ def test_roc_plot_legend_has_auc(tmp_path):
     assert "perfect (AUC 1.000)" in texts and any(t.startswith("AE (AUC 0.") for t in texts)
     assert len(ax.get_lines()) == 3  # two curves and the chance diagonal
     assert_png(tmp_path / "roc.png")
+    # the legend sits below the axes, so it hides neither the chance line nor a curve
+    fig.draw_without_rendering()
+    assert ax.get_legend().get_window_extent().y1 <= ax.get_window_extent().y0
 
 
 # ---------------------------------------------------------------------- histograms

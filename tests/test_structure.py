@@ -4,8 +4,8 @@
   never imports numpy or cupy: it asks :mod:`minivae.backend` for the array module of
   its inputs, so the same code runs on either.
 - Nothing in the library imports another array/autograd framework.
-- ``import minivae`` stays light: plotting, scikit-learn, mlxtend and tqdm are imported
-  only where they are used.
+- ``import minivae`` stays light: plotting, scikit-learn, mlxtend, tqdm and threadpoolctl
+  are imported only where they are used.
 - The README's reading guide lists the library in an order a student can follow: each
   file imports only from the entries before it, but for the two exceptions it names.
 """
@@ -95,7 +95,7 @@ def test_no_other_frameworks(path):
 
 
 def test_import_minivae_stays_light():
-    heavy = ["matplotlib", "sklearn", "mlxtend", "tqdm"]
+    heavy = ["matplotlib", "sklearn", "mlxtend", "tqdm", "threadpoolctl"]
     code = (
         "import json, sys\n"
         "import minivae\n"

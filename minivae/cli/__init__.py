@@ -31,12 +31,12 @@ from .common import EXIT_USAGE, PROG, Parser, UserError, one_line
 EPILOG = f"""\
 examples:
   {PROG} train vae --data digits --epochs 30 --out runs/vae
-  {PROG} train cvae --data mnist-subset --hidden 512,256 --latent 8 --epochs 20 --out runs/cvae
+  {PROG} train cvae --data mnist-subset --out runs/cvae     # defaults by data set: train cvae --help
   {PROG} train dae --data digits --corruption masking --noise 0.3 --out runs/dae
   {PROG} train vae --data ~/mnist --epochs 10 --out runs/mnist   # a folder with the MNIST IDX files
-  {PROG} sample runs/vae --n 64 --out vae-samples.png
-  {PROG} sample runs/cvae --label 7 --n 32 --out sevens.png
-  {PROG} sample runs/cvae --label all --n 8 --out digits.png     # one row per class
+  {PROG} sample runs/vae --n 64 --out runs/vae-samples.png
+  {PROG} sample runs/cvae --label 7 --n 32 --out runs/sevens.png
+  {PROG} sample runs/cvae --label all --n 8 --out runs/digits.png     # one row per class
   {PROG} evaluate runs/vae --n-samples 500
   {PROG} explore runs/vae --out explorer.html      # a web page: drag through the latent plane
   {PROG} train --help          # the model kinds;  {PROG} train vae --help: their options

@@ -134,8 +134,8 @@ def load_split(data, *, test_size, seed):
     return X_train, X_test, y_train, y_test, {"kind": "official"}
 
 
-def held_out_split(args, ckpt_path):
-    """``(X_test, y_test, data, split)``: the held-out split of a train run, rebuilt.
+def run_split(args, ckpt_path):
+    """``(X_train, X_test, y_train, y_test, data, split)``: the split of a train run, rebuilt.
 
     The data, seed and test size come from ``args`` (``--data``, ``--seed``,
     ``--test-size``) where given, else from the history.json beside ``ckpt_path``
@@ -149,8 +149,8 @@ def held_out_split(args, ckpt_path):
     split = run.get("split") if isinstance(run.get("split"), dict) else {}
     seed = args.seed if args.seed is not None else split.get("seed", 0)
     test_size = args.test_size if args.test_size is not None else split.get("test_size", 0.2)
-    _, X, _, y, split = load_split(data, test_size=test_size, seed=seed)
-    return X, y, data, split
+    X_train, X_test, y_train, y_test, split = load_split(data, test_size=test_size, seed=seed)
+    return X_train, X_test, y_train, y_test, data, split
 
 
 def split_options(p):

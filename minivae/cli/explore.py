@@ -5,7 +5,7 @@ import argparse
 import os
 
 from .common import (
-    a_an, check_input_dim, common_data_options, describe_split, held_out_split, is_cvae, is_vae, load_model,
+    a_an, check_input_dim, common_data_options, describe_split, run_split, is_cvae, is_vae, load_model,
     positive_int, PROG, split_options, UserError,
 )
 
@@ -53,7 +53,7 @@ def run(args):
     out = os.path.expanduser(args.out)
     if os.path.isdir(out):
         raise UserError(f"--out {args.out!r} is a folder; give a file name such as explorer.html")
-    X, y, data, split = held_out_split(args, path)
+    _, X, _, y, data, split = run_split(args, path)
     check_input_dim(model, X, args.checkpoint, data)
     title = args.title or f"{name} {'-'.join(map(str, (model.input_dim, *model.hidden_dims, model.latent_dim)))} " \
                           f"on {data if len(str(data)) < 40 else os.path.basename(str(data))}"

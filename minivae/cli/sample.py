@@ -22,11 +22,11 @@ def add_parser(commands):
                     "and save them as a grid of images.",
         epilog=f"""\
 examples:
-  {PROG} sample runs/vae --n 64 --out samples.png
-  {PROG} sample runs/cvae --label 7 --out sevens.png
-  {PROG} sample runs/cvae --label 3,5,8 --n 10 --out three-five-eight.png   # one row per label
-  {PROG} sample runs/cvae --label all --n 10 --seed 1 --out all.png
-  {PROG} sample runs/vae --n 1000 --out samples.npy    # the pixels, as an array (n, D)
+  {PROG} sample runs/vae --n 64 --out runs/samples.png
+  {PROG} sample runs/cvae --label 7 --out runs/sevens.png
+  {PROG} sample runs/cvae --label 3,5,8 --n 10 --out runs/three-five-eight.png   # one row per label
+  {PROG} sample runs/cvae --label all --n 10 --seed 1 --out runs/all.png
+  {PROG} sample runs/vae --n 1000 --out runs/samples.npy    # the pixels, as an array (n, D)
 """)
     sample.add_argument("checkpoint", metavar="CKPT", help="a model.npz, or the --out folder of a train run")
     sample.add_argument("--out", required=True, metavar="FILE",

@@ -34,6 +34,17 @@ class CVAE(VAE):
     the *style* (slant, thickness); :meth:`sample` then draws any chosen digit:
     :math:`z \sim N(0, I)` decoded together with its label.
 
+    *Need not* is not *does not*. Storing the class in ``z`` costs at most
+    :math:`\log(\text{n\_classes})` nats of KL per example (2.3 for digits, §9.4), which a
+    roomy code at ``beta=1`` pays gladly; the decoder then reads the digit from ``z``, and a
+    ``z`` drawn from the prior, decoded with the label 7, is often some other digit. On
+    the 4,000 training digits of the MNIST subset, with ``latent_dim=8`` and ``beta=1``,
+    a classifier trained on real digits reads only 53-71 % of the samples as the digit
+    asked for. A code too narrow to spare the nats (``latent_dim=2``: 99 %) or a dearer
+    KL (``beta=4``: 98 %, the command line's default there) leaves the class to the label,
+    at a price in ELBO (§9.4; ``python benchmarks/cvae_agreement.py`` measures it, and
+    :func:`minivae.agreement.label_agreement` does for any CVAE).
+
     Parameters
     ----------
     input_dim : int
@@ -166,14 +177,14 @@ class CVAE(VAE):
         y_path = self._labels([label] * steps, "label")
         return self._interpolate(x_a, self._labels(y_a, "y_a"), x_b, self._labels(y_b, "y_b"), steps, y_path)
 
-    def log_likelihood(self, X, y, n_samples=100, *, batch_size=None):
+    def log_likelihood(self, X, y, n_samples=100, *, batch_size=None, progress=False):
         r"""Importance-weighted estimate of :math:`\log p(x \mid y)` per example, in nats: (n,).
 
         As :meth:`VAE.log_likelihood <minivae.models.vae.VAE.log_likelihood>`, with
         :math:`q(z \mid x, y)` and :math:`p(x \mid z, y)` (§9.4, §9.5).
         """
-        return self._log_likelihood(X, y, n_samples, batch_size)
+        return self._log_likelihood(X, y, n_samples, batch_size, progress)
 
-    def elbo(self, X, y, n_samples=1, *, batch_size=1024):
+    def elbo(self, X, y, n_samples=1, *, batch_size=1024, progress=False):
         """The ELBO of :math:`\\log p(x \\mid y)` for each example, in nats: (n,)."""
-        return self._elbo(X, y, n_samples, batch_size)
+        return self._elbo(X, y, n_samples, batch_size, progress)

@@ -15,6 +15,7 @@ from .. import ops
 from .._checks import check_choice, check_finite, check_number, check_positive_int
 from ..backend import asarray, module_for
 from ..layers import ACTIVATIONS
+from ..progress import progress_bar
 from .base import Model, mlp
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -287,12 +288,16 @@ class VAE(Model):
         return self._collect_grads()
 
     # ------------------------------------------------------------------ batched inference (shared)
-    def _map(self, fn, X, c, batch_size):
-        """Apply ``fn(xb, cb)`` batch by batch and concatenate (tuples part by part)."""
+    def _map(self, fn, X, c, batch_size, desc=None):
+        """Apply ``fn(xb, cb)`` batch by batch and concatenate (tuples part by part).
+
+        ``desc``: show a progress bar with this label (on stderr); ``None``: no bar.
+        """
         batch_size = check_positive_int(batch_size, "batch_size")
         outs = []
         # an empty X still goes through fn once, so the result is empty with the right width
-        for s in range(0, X.shape[0], batch_size) or range(1):
+        starts = range(0, X.shape[0], batch_size) or range(1)
+        for s in progress_bar(starts, desc=desc, enabled=desc is not None, unit="batch"):
             outs.append(fn(X[s:s + batch_size], None if c is None else c[s:s + batch_size]))
         if isinstance(outs[0], tuple):
             return tuple(self.xp.concatenate(parts) for parts in zip(*outs))
@@ -357,14 +362,15 @@ class VAE(Model):
         log_px = self._log_px_given_z(out, xb)                                 # broadcasts over K
         return log_px + log_pz - log_q
 
-    def _log_likelihood(self, X, y, n_samples, batch_size):
+    def _log_likelihood(self, X, y, n_samples, batch_size, progress=False):
         K = check_positive_int(n_samples, "n_samples")
         if batch_size is None:
             batch_size = max(1, 2 ** 17 // (K * max(1, self.input_dim // 64)))
         X, c = self._inputs(X, y, check_range=True)
-        return self._map(lambda xb, cb: logmeanexp(self._log_weights(xb, cb, K), axis=0), X, c, batch_size)
+        return self._map(lambda xb, cb: logmeanexp(self._log_weights(xb, cb, K), axis=0), X, c, batch_size,
+                         desc=f"log p(x), K={K}" if progress else None)
 
-    def _elbo(self, X, y, n_samples, batch_size):
+    def _elbo(self, X, y, n_samples, batch_size, progress=False):
         K = check_positive_int(n_samples, "n_samples")
         X, c = self._inputs(X, y, check_range=True)
         xp = self.xp
@@ -379,7 +385,7 @@ class VAE(Model):
             out = self._decode_batch(z, cK).reshape(K, b, self.input_dim)
             return self._log_px_given_z(out, xb).mean(axis=0) - kl
 
-        return self._map(per_example, X, c, max(1, batch_size // K))
+        return self._map(per_example, X, c, max(1, batch_size // K), desc=f"ELBO, K={K}" if progress else None)
 
     # ------------------------------------------------------------------ public inference
     def encode(self, X, *, batch_size=1024):
@@ -409,7 +415,7 @@ class VAE(Model):
         """
         return self._interpolate(x_a, None, x_b, None, steps, None)
 
-    def log_likelihood(self, X, n_samples=100, *, batch_size=None):
+    def log_likelihood(self, X, n_samples=100, *, batch_size=None, progress=False):
         r"""Importance-weighted estimate of :math:`\log p(x)` per example, in nats: shape (n,).
 
         The bound of Burda et al. (2016), §9.5, with :math:`K` = ``n_samples`` draws
@@ -433,14 +439,16 @@ class VAE(Model):
         batch_size : int, optional
             Examples per batch (each batch decodes ``n_samples * batch_size`` codes);
             default keeps that near :math:`2^{17}` rows for 64 features.
+        progress : bool
+            Show a progress bar over the batches (on stderr).
         """
-        return self._log_likelihood(X, None, n_samples, batch_size)
+        return self._log_likelihood(X, None, n_samples, batch_size, progress)
 
-    def elbo(self, X, n_samples=1, *, batch_size=1024):
+    def elbo(self, X, n_samples=1, *, batch_size=1024, progress=False):
         r"""The ELBO of each example in nats, shape (n,): the negative of the loss (at ``beta=1``).
 
         :math:`E_q[\log p(x\mid z)] - \mathrm{KL}(q \Vert p)`, with the KL in closed form
         and the expectation averaged over ``n_samples`` draws (normalising constants
-        included, as in :meth:`log_likelihood`).
+        included, as in :meth:`log_likelihood`). ``progress=True`` shows a bar on stderr.
         """
-        return self._elbo(X, None, n_samples, batch_size)
+        return self._elbo(X, None, n_samples, batch_size, progress)
