@@ -194,7 +194,7 @@ def main(argv=None):
     args = parse_args("The conditional VAE: generate any digit on demand.", argv)
     folder = out_dir(args, "cvae")
     start = time.perf_counter()
-    # --quick: smaller figures too (matplotlib's many small panels cost more than the training)
+    # --quick: smaller figures too
     hidden, latent, epochs, n_check, per_digit, n_styles, n_drawn = (
         (64, 2, 30, 20, 5, 2, 1) if args.quick else (400, 2, 30, 100, 10, 5, 2))
 

@@ -29,8 +29,11 @@ from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 from .backend import to_numpy
 
@@ -50,6 +53,7 @@ DPI = 100
 _CELL = 0.8  # inches per image in the grids (80 px at 100 dpi)
 _MAX_WIDTH = 10.0  # inches: wider grids get smaller cells
 _TITLE = 0.45  # inches above a grid of images for its title
+_CAPTION = 0.22  # inches above each row of a grid for the captions of its images
 
 
 # ---------------------------------------------------------------------- helpers
@@ -109,14 +113,62 @@ def _grey_range(*stacks):
     return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
 
 
-def _show(ax, img, cmap, vmin, vmax):
-    """Draw one image without smoothing, with a thin frame and no ticks."""
-    ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_edgecolor("0.8")
-        spine.set_linewidth(0.5)
+def _mosaic(imgs, nrows, ncols, gap):
+    """Tile ``(n, h, w)`` images row by row into one 2-D array, NaN in the gaps and empty cells.
+
+    ``gap`` is the number of pixels between neighbouring cells, one int or a pair
+    ``(between rows, between columns)``. Cell ``(r, c)`` holds image ``k = r * ncols + c``
+    in the rows ``r * (h + gap_rows) + [0, h)`` and columns ``c * (w + gap_cols) + [0, w)``;
+    the result has shape ``(nrows * (h + gap_rows) - gap_rows, ncols * (w + gap_cols) - gap_cols)``.
+    """
+    n, h, w = imgs.shape
+    gap_rows, gap_cols = (gap, gap) if np.ndim(gap) == 0 else gap
+    pitch_y, pitch_x = h + gap_rows, w + gap_cols
+    mosaic = np.full((nrows * pitch_y - gap_rows, ncols * pitch_x - gap_cols), np.nan)
+    for k in range(n):
+        r, c = divmod(k, ncols)
+        mosaic[r * pitch_y:r * pitch_y + h, c * pitch_x:c * pitch_x + w] = imgs[k]
+    return mosaic
+
+
+def _mosaic_figure(imgs, ncols, *, cell, cmap, captions=None, row_labels=None, left=0.0, title=None):
+    """Draw ``(n, h, w)`` images as one mosaic on one Axes: a single ``imshow``, however many images.
+
+    Each image gets a thin light frame (one collection of rectangles) and white paper
+    around it, as if it had its own panel; ``captions`` (one per image, drawn above it)
+    and ``row_labels`` (one per row, drawn left of it) are text placed at the cell
+    positions. The figure is sized so that one image and its gap are ``cell`` inches wide,
+    with ``left`` inches of margin for the row labels.
+    """
+    n, h, w = imgs.shape
+    nrows = -(-n // ncols)
+    gap = max(1, round(min(h, w) / 14))  # pixels between cells: 1 for 8 x 8 digits, 2 for 28 x 28
+    s = cell / (w + gap)  # inches per pixel
+    band = math.ceil(_CAPTION / s) if captions is not None else 0  # pixels above each row for its captions
+    mosaic = _mosaic(imgs, nrows, ncols, (gap + band, gap))
+    H, W = mosaic.shape
+    pitch_y, pitch_x = h + gap + band, w + gap
+    pad = 0.05  # inches of paper around the mosaic
+    left, top = max(left, pad), _TITLE if title else pad
+    width, height = left + W * s + pad, top + (H + band) * s + pad
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((left / width, pad / height, W * s / width, (H + band) * s / height))
+    vmin, vmax = _grey_range(imgs)
+    # NaN (the gaps, the empty cells at the end) is drawn transparent: the paper shows through
+    ax.imshow(mosaic, cmap=colormaps.get_cmap(cmap).with_extremes(bad=(0, 0, 0, 0)), vmin=vmin, vmax=vmax,
+              interpolation="nearest")
+    ax.set_xlim(-0.5, W - 0.5)
+    ax.set_ylim(H - 0.5, -0.5 - band)  # rows top to bottom, with room for the first row's captions
+    ax.set_axis_off()
+    corners = [(c * pitch_x - 0.5, r * pitch_y - 0.5) for r, c in (divmod(k, ncols) for k in range(n))]
+    ax.add_collection(PatchCollection([Rectangle(xy, w, h) for xy in corners], facecolor="none",
+                                      edgecolor="0.8", linewidth=0.5, clip_on=False))
+    points = 1 / 72 / s  # pixels per typographic point
+    for (x0, y0), text in zip(corners, captions or []):
+        ax.text(x0 + w / 2, y0 - 2 * points, text, ha="center", va="bottom", fontsize=9)
+    for r, label in enumerate(row_labels or []):
+        ax.text(-0.5 - 4 * points, r * pitch_y - 0.5 + h / 2, label, ha="right", va="center", fontsize=10)
+    return fig
 
 
 def _cell_size(ncols):
@@ -141,7 +193,11 @@ def _finish(fig, path, title, tight=True):
 
 # ---------------------------------------------------------------------- images
 def image_grid(images, *, shape=None, ncols=None, titles=None, cmap="gray_r", path=None, title=None):
-    """Draw images in a grid, one small panel per image.
+    """Draw images in a grid: one framed cell per image, filled row by row.
+
+    The whole grid is one picture (one ``imshow`` of the tiled images, NaN in the gaps
+    between them) on one axes, with each caption as text above its cell, rather than one
+    axes per image, which matplotlib draws many times more slowly.
 
     Parameters
     ----------
@@ -163,7 +219,9 @@ def image_grid(images, *, shape=None, ncols=None, titles=None, cmap="gray_r", pa
     Returns
     -------
     matplotlib.figure.Figure
-        With ``rows * ncols`` axes, ``n`` of them showing an image (the rest hidden).
+        With one axes, holding one image: the ``(rows, ncols)`` mosaic, cell ``(r, c)``
+        showing image ``r * ncols + c`` (the cells after the last image stay empty), and
+        ``titles`` as one text each, centred above its cell.
 
     Raises
     ------
@@ -174,26 +232,11 @@ def image_grid(images, *, shape=None, ncols=None, titles=None, cmap="gray_r", pa
     imgs = _as_images(images, shape, "images")
     n = imgs.shape[0]
     ncols = min(n, 10) if ncols is None else max(1, min(int(ncols), n))
-    nrows = -(-n // ncols)
     if titles is not None:
         titles = [str(t) for t in titles]
         if len(titles) != n:
             raise ValueError(f"titles must have one entry per image ({n}); got {len(titles)}")
-    vmin, vmax = _grey_range(imgs)
-    cell = _cell_size(ncols)
-    extra = 0.25 if titles is not None else 0.0
-    height = nrows * (cell + extra) + (_TITLE if title else 0.0)
-    fig = Figure(figsize=(ncols * cell, height))
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - (_TITLE if title else 0.02) / height,
-                        wspace=0.05, hspace=0.3 if titles is not None else 0.05)
-    for i, ax in enumerate(axes):
-        if i >= n:
-            ax.set_axis_off()
-            continue
-        _show(ax, imgs[i], cmap, vmin, vmax)
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=9, pad=2)
+    fig = _mosaic_figure(imgs, ncols, cell=_cell_size(ncols), cmap=cmap, captions=titles, title=title)
     return _finish(fig, path, title, tight=False)
 
 
@@ -231,7 +274,9 @@ def reconstructions(originals=None, reconstructed=None, *, n=10, shape=None, cor
     Returns
     -------
     matplotlib.figure.Figure
-        With ``len(rows) * min(n, m)`` axes, one image each.
+        With one axes, holding one image: the ``(len(rows), min(n, m))`` mosaic, row
+        ``r`` showing the first ``min(n, m)`` images of the ``r``-th row, its label as text
+        left of it.
 
     Raises
     ------
@@ -261,19 +306,8 @@ def reconstructions(originals=None, reconstructed=None, *, n=10, shape=None, cor
                              f"{stacks[0].shape}; each row must show the same examples")
     m = stacks[0].shape[0]
     ncols = max(1, min(int(n), m))
-    stacks = [s[:ncols] for s in stacks]
-    vmin, vmax = _grey_range(*stacks)
-    cell = _cell_size(ncols + 1)
-    height = len(stacks) * cell + (_TITLE if title else 0.0)
-    width = ncols * cell + 1.0
-    fig = Figure(figsize=(width, height))
-    axes = fig.subplots(len(stacks), ncols, squeeze=False)
-    fig.subplots_adjust(left=1.0 / width, right=0.99, bottom=0.01, top=1 - (_TITLE if title else 0.02) / height,
-                        wspace=0.05, hspace=0.05)
-    for r, (label, stack) in enumerate(zip(labels, stacks)):
-        for c in range(ncols):
-            _show(axes[r, c], stack[c], cmap, vmin, vmax)
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
+    fig = _mosaic_figure(np.concatenate([s[:ncols] for s in stacks]), ncols, cell=_cell_size(ncols + 1), cmap=cmap,
+                         row_labels=labels, left=1.0, title=title)
     return _finish(fig, path, title)
 
 
@@ -298,7 +332,8 @@ def interpolation_strip(images, *, shape=None, titles=None, cmap="gray_r", path=
     Returns
     -------
     matplotlib.figure.Figure
-        With ``n`` axes in one row.
+        As :func:`image_grid` with ``ncols = n``: one axes, the ``n`` images side by side
+        in one mosaic, each title above its cell.
     """
     imgs = _as_images(images, shape, "images")
     return image_grid(imgs, ncols=imgs.shape[0], titles=titles, cmap=cmap, path=path, title=title)
@@ -349,7 +384,7 @@ def latent_manifold(decode, *, n=15, shape=None, cmap="gray_r", path=None, title
         raise ValueError(f"decode(Z) must return one image per code, shape ({n * n}, D); got shape {X.shape}")
     imgs = _as_images(X, shape, "decode(Z)")
     h, w = imgs.shape[1:]
-    mosaic = imgs.reshape(n, n, h, w).transpose(0, 2, 1, 3).reshape(n * h, n * w)
+    mosaic = _mosaic(imgs, n, n, gap=0)  # no gaps: neighbouring codes decode side by side
     vmin, vmax = _grey_range(mosaic)
     side = min(8.0, max(4.0, n * w / 28 * 0.55))
     fig = Figure(figsize=(side + 0.8, side + 0.8), layout="constrained")
@@ -435,8 +470,6 @@ def latent_scatter(Z, labels=None, *, path=None, title=None, s=6.0, alpha=0.7):
     if labels is None:
         ax.scatter(P[order, 0], P[order, 1], s=s, alpha=alpha, linewidths=0)
     elif len(classes) <= 10 and np.all(classes == np.round(classes)):
-        from matplotlib import colormaps
-
         tab10 = colormaps["tab10"]
         index = np.searchsorted(classes, labels)
         ax.scatter(P[order, 0], P[order, 1], c=tab10(index[order]), s=s, alpha=alpha, linewidths=0)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from minivae import plots
+from minivae import plots, to_numpy
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DTYPES = [np.float32, np.float64]
@@ -17,6 +17,66 @@ DTYPES = [np.float32, np.float64]
 
 def n_images(fig):
     return sum(len(ax.images) for ax in fig.axes)
+
+
+def mosaic_cells(fig):
+    """The mosaic of an image figure and its cells, found from the all-NaN gap rows and columns.
+
+    Returns the 2-D array and the runs ``[(start, stop), ...]`` of rows and of columns that
+    hold pixels: cell ``(r, c)`` is ``A[rows[r][0]:rows[r][1], cols[c][0]:cols[c][1]]``.
+    """
+    (ax,) = fig.axes
+    (img,) = ax.images
+    A = np.ma.filled(np.ma.asarray(img.get_array(), dtype=np.float64), np.nan)
+
+    def runs(has_pixels):
+        edges = np.flatnonzero(np.diff(np.r_[0, has_pixels.astype(int), 0]))
+        return list(zip(edges[::2], edges[1::2]))
+
+    return A, runs(~np.all(np.isnan(A), axis=1)), runs(~np.all(np.isnan(A), axis=0))
+
+
+def assert_cells_hold(fig, images, ncols):
+    """Cell (r, c) of the mosaic is exactly image r * ncols + c; the cells after the last image are empty."""
+    A, rows, cols = mosaic_cells(fig)
+    n, h, w = images.shape
+    assert len(rows) == -(-n // ncols) and len(cols) == ncols
+    assert all(b - a == h for a, b in rows) and all(b - a == w for a, b in cols)
+    for k in range(len(rows) * ncols):
+        (r0, r1), (c0, c1) = rows[k // ncols], cols[k % ncols]
+        if k < n:
+            np.testing.assert_array_equal(A[r0:r1, c0:c1], images[k])
+        else:
+            assert np.all(np.isnan(A[r0:r1, c0:c1]))
+    return A, rows, cols
+
+
+def cell_boxes(fig):
+    """Each cell's box on the drawn figure, in display pixels: {(r, c): (x0, y0, x1, y1)}, y up."""
+    A, rows, cols = mosaic_cells(fig)
+    to_display = fig.axes[0].transData.transform
+    boxes = {}
+    for r, (r0, r1) in enumerate(rows):
+        for c, (c0, c1) in enumerate(cols):
+            (x0, y0), (x1, y1) = to_display([(c0 - 0.5, r1 - 0.5), (c1 - 0.5, r0 - 0.5)])  # the rows run downwards
+            boxes[r, c] = (x0, y0, x1, y1)
+    return boxes
+
+
+def assert_captions_over_cells(fig, captions, ncols):
+    """Each caption is one text, centred over its own cell, between it and the row above."""
+    fig.draw_without_rendering()
+    texts = fig.axes[0].texts
+    assert [t.get_text() for t in texts] == list(captions)
+    boxes = cell_boxes(fig)
+    for k, t in enumerate(texts):
+        r, c = divmod(k, ncols)
+        x0, y0, x1, y1 = boxes[r, c]
+        e = t.get_window_extent()
+        assert (e.x0 + e.x1) / 2 == pytest.approx((x0 + x1) / 2, abs=1.0)
+        assert y1 <= e.y0 <= y1 + 5  # just above the top of its cell
+        if r > 0:
+            assert e.y1 <= boxes[r - 1, c][1]  # below the bottom of the cell above
 
 
 def assert_png(path, max_bytes=150_000):
@@ -33,30 +93,61 @@ def digits():
 
 # ---------------------------------------------------------------------- image grids
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_image_grid_axes_images_and_png(tmp_path, digits, dtype):
+def test_image_grid_is_one_mosaic_and_png(tmp_path, digits, dtype):
     X = digits[0].astype(dtype)
     path = tmp_path / "deep" / "folder" / "grid.png"  # parents are created
     fig = plots.image_grid(X, ncols=5, path=path, title="twelve digits")
     assert isinstance(fig, Figure)
-    assert len(fig.axes) == 15  # 3 rows of 5, the last 3 hidden
-    assert n_images(fig) == 12
-    assert fig.axes[0].images[0].get_array().shape == (8, 8)
+    assert len(fig.axes) == 1 and n_images(fig) == 1  # one picture, however many digits
     assert fig.axes[0].images[0].get_interpolation() == "nearest"
+    A, rows, cols = assert_cells_hold(fig, X.reshape(12, 8, 8), ncols=5)  # 3 rows of 5, the last 3 empty
+    gaps = [b0 - a1 for (_, a1), (b0, _) in zip(cols, cols[1:])]
+    assert len(set(gaps)) == 1 and 1 <= gaps[0] <= 2  # thin, even gaps between the cells
+    assert fig.get_suptitle() == "twelve digits"
     assert_png(path)
 
 
 def test_image_grid_titles_shapes_and_ranges(digits):
     X, y = digits
-    fig = plots.image_grid(X[:4], titles=[str(v) for v in y[:4]])
-    assert [ax.get_title() for ax in fig.axes] == [str(v) for v in y[:4]]
-    fig = plots.image_grid(np.zeros((3, 60)), shape=(6, 10))  # not square, shape given
-    assert fig.axes[0].images[0].get_array().shape == (6, 10)
+    titles = [f"read as {v}" for v in y[:7]]
+    fig = plots.image_grid(X[:7], ncols=3, titles=titles)
+    assert_cells_hold(fig, X[:7].reshape(7, 8, 8), ncols=3)
+    assert_captions_over_cells(fig, titles, ncols=3)
+    fig = plots.image_grid(np.arange(180.0).reshape(3, 60) / 180, shape=(6, 10))  # not square, shape given
+    assert_cells_hold(fig, np.arange(180.0).reshape(3, 6, 10) / 180, ncols=3)
     fig = plots.image_grid(np.zeros((2, 784), np.float32))  # 784 -> 28 x 28 inferred
-    assert fig.axes[0].images[0].get_array().shape == (28, 28)
+    _, rows, cols = mosaic_cells(fig)
+    assert [b - a for a, b in rows + cols] == [28, 28, 28]
     # pixels in [0, 1] share the [0, 1] grey scale; anything else its own range
     assert fig.axes[0].images[0].get_clim() == (0.0, 1.0)
     fig = plots.image_grid(np.linspace(-2, 3, 2 * 64).reshape(2, 64))
     assert fig.axes[0].images[0].get_clim() == (-2.0, 3.0)
+
+
+def test_image_grid_draws_frames_and_paper(tmp_path):
+    """Ink dark on paper, each cell framed in light grey, white gaps (NaN shows the paper)."""
+    from matplotlib.image import imread
+
+    X = np.zeros((3, 64))
+    X[0] = 1.0  # one image of ink, two of blank paper
+    fig = plots.image_grid(X, ncols=2, path=tmp_path / "g.png")  # 2 x 2 cells, the last one empty
+    pixels = imread(tmp_path / "g.png")[..., :3]
+    fig.draw_without_rendering()
+    boxes = cell_boxes(fig)
+    height = pixels.shape[0]
+
+    def grey(x, y):  # the saved pixel at display coordinates (y up): 0 black, 1 white
+        return float(pixels[height - 1 - int(y), int(x)].mean())
+
+    x0, y0, x1, y1 = boxes[0, 0]
+    middle = (y0 + y1) / 2
+    assert grey((x0 + x1) / 2, middle) < 0.02  # pixel value 1 is black ink
+    assert grey((x1 + boxes[0, 1][0]) / 2, middle) == 1.0  # the gap between cells is white paper
+    x0, y0, x1, y1 = boxes[1, 1]
+    assert grey((x0 + x1) / 2, (y0 + y1) / 2) == 1.0  # so is the empty cell
+    # across the right edge of the blank cell (0, 1): white, a light grey frame line, white
+    across = [grey(x, middle) for x in np.arange(boxes[0, 1][2] - 4, boxes[0, 1][2] + 4)]
+    assert across[0] == across[-1] == 1.0 and 0.7 < min(across) < 0.95
 
 
 def test_image_grid_bad_inputs():
@@ -72,19 +163,35 @@ def test_image_grid_bad_inputs():
         plots.image_grid(np.array([["a"] * 4]))
 
 
+def assert_row_labels(fig, labels):
+    """Each row label is one text, left of the first cell of its row and level with it."""
+    fig.draw_without_rendering()
+    texts = fig.axes[0].texts
+    assert [t.get_text() for t in texts] == list(labels)
+    boxes = cell_boxes(fig)
+    for r, t in enumerate(texts):
+        x0, y0, _, y1 = boxes[r, 0]
+        e = t.get_window_extent()
+        assert e.x1 <= x0 and (e.y0 + e.y1) / 2 == pytest.approx((y0 + y1) / 2, abs=1.0)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_reconstructions_rows(tmp_path, digits, dtype):
     X = digits[0].astype(dtype)
+    imgs = X.reshape(12, 8, 8)
     fig = plots.reconstructions(X, 0.9 * X, n=5, path=tmp_path / "r.png", title="AE")
-    assert len(fig.axes) == n_images(fig) == 2 * 5
-    assert fig.axes[0].get_ylabel() == "original" and fig.axes[5].get_ylabel() == "reconstruction"
+    assert n_images(fig) == 1
+    assert_cells_hold(fig, np.concatenate([imgs[:5], 0.9 * imgs[:5]]), ncols=5)
+    assert_row_labels(fig, ["original", "reconstruction"])
     assert_png(tmp_path / "r.png")
     fig = plots.reconstructions(X, 0.9 * X, corrupted=X + 0.1, n=4)
-    assert n_images(fig) == 3 * 4
-    assert [fig.axes[4 * r].get_ylabel() for r in range(3)] == ["corrupted", "reconstruction", "original"]
+    assert_cells_hold(fig, np.concatenate([imgs[:4] + 0.1, 0.9 * imgs[:4], imgs[:4]]), ncols=4)
+    assert_row_labels(fig, ["corrupted", "reconstruction", "original"])
+    assert fig.axes[0].images[0].get_clim() == pytest.approx((0.9 * X[:4].min(), X[:4].max() + 0.1))  # one scale
     fig = plots.reconstructions(rows=[("noisy", X), ("denoised", X), ("clean", X), ("diff", X - X)], n=20)
-    assert n_images(fig) == 4 * 12  # n is capped at the number of examples
-    assert fig.axes[36].get_ylabel() == "diff"
+    _, rows, cols = mosaic_cells(fig)
+    assert (len(rows), len(cols)) == (4, 12)  # n is capped at the number of examples
+    assert_row_labels(fig, ["noisy", "denoised", "clean", "diff"])
 
 
 def test_reconstructions_bad_inputs(digits):
@@ -99,9 +206,11 @@ def test_reconstructions_bad_inputs(digits):
 
 def test_interpolation_strip_is_one_row(tmp_path, digits):
     X = digits[0][:7].astype(np.float32)
-    fig = plots.interpolation_strip(X, path=tmp_path / "s.png", title="0 -> 1")
-    assert len(fig.axes) == n_images(fig) == 7
-    assert len({round(ax.get_position().y0, 6) for ax in fig.axes}) == 1
+    titles = [f"t={t:.2f}" for t in np.linspace(0, 1, 7)]
+    fig = plots.interpolation_strip(X, titles=titles, path=tmp_path / "s.png", title="0 -> 1")
+    assert n_images(fig) == 1
+    assert_cells_hold(fig, X.reshape(7, 8, 8), ncols=7)  # one row of seven cells
+    assert_captions_over_cells(fig, titles, ncols=7)
     assert_png(tmp_path / "s.png")
 
 
@@ -286,8 +395,8 @@ def test_histogram_overlays_on_shared_bins(tmp_path, dtype):
 def test_plots_accept_backend_arrays(put):
     rng = np.random.default_rng(6)
     X = put(rng.random((4, 64)).astype(np.float32))
-    assert n_images(plots.image_grid(X)) == 4
-    assert n_images(plots.reconstructions(X, X)) == 8
+    assert_cells_hold(plots.image_grid(X), to_numpy(X).reshape(4, 8, 8), ncols=4)
+    assert_cells_hold(plots.reconstructions(X, X), np.tile(to_numpy(X).reshape(4, 8, 8), (2, 1, 1)), ncols=4)
     assert len(plots.latent_scatter(put(rng.normal(size=(20, 3))), put(rng.integers(0, 2, 20))).axes) == 1
     assert plots.roc_curve(put(np.array([0.1, 0.9])), put(np.array([0, 1])))[2] == 1.0
     assert n_images(plots.latent_manifold(lambda Z: put(np.zeros((len(Z), 64))), n=3)) == 1
