@@ -145,6 +145,21 @@ def thread_limit(model, batch_size, setting=None, *, busy=None):
     return max(1, int(round(idle))) if idle < _usable_cpus() - 0.5 else None
 
 
+_blas = []  # the BLAS thread pools, found once: looking costs about 2 ms, a fit call may be short
+
+
+def _blas_pools():
+    """threadpoolctl's controller of the BLAS pools loaded in this process (``None`` without threadpoolctl)."""
+    if not _blas:
+        try:
+            from threadpoolctl import ThreadpoolController  # imported here: `import minivae` stays light
+        except ImportError:  # pragma: no cover - threadpoolctl is a dependency; without it, no limit
+            _blas.append(None)
+        else:
+            _blas.append(ThreadpoolController().select(user_api="blas"))
+    return _blas[0]
+
+
 @contextlib.contextmanager
 def at_most(limit):
     """Run the body with at most ``limit`` BLAS threads (``None``: unchanged); restored afterwards.
@@ -152,14 +167,10 @@ def at_most(limit):
     A limit never raises the BLAS's thread count. Yields the limit in force (``None``:
     the BLAS's own setting).
     """
-    try:
-        from threadpoolctl import ThreadpoolController  # imported here: `import minivae` stays light
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency; without it, no limit
+    blas = _blas_pools() if limit is not None else None
+    if blas is None or not blas.lib_controllers \
+            or limit >= max(lib.num_threads for lib in blas.lib_controllers):
         limit = None
-    if limit is not None:
-        blas = ThreadpoolController().select(user_api="blas")
-        if not blas.lib_controllers or limit >= max(lib.num_threads for lib in blas.lib_controllers):
-            limit = None
     if limit is None:
         yield None
         return
