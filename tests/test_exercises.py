@@ -225,6 +225,7 @@ def test_the_docs_list_the_whole_catalogue_and_their_examples_run(tmp_path, monk
     flowing = " ".join(text.split())
     assert all(f"`{m.key}`" in text for m in MISTAKES) and f"{len(MISTAKES)} in all" in flowing
     assert f"knows {len(MISTAKES)} classic mistakes" in " ".join((ROOT / "README.md").read_text().split())
+    assert len(EXERCISES) == 12 and "twelve stubs" in (ROOT / "README.md").read_text(encoding="utf-8")
     exec(fenced_after(text, "The library's own gradient checker"), {})
     assert capsys.readouterr().out.strip() == fenced_after(text, "prints").strip()
     workbook(tmp_path, LIBRARY_WORKBOOK)  # the grader's snippet, run for real in the learner's folder
