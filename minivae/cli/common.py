@@ -8,7 +8,6 @@ import os
 import re
 import stat
 import tempfile
-from contextlib import contextmanager
 
 PROG = "python -m minivae"
 
@@ -320,24 +319,6 @@ def check_train_memory(args, class_name, input_dim, n_classes, n_train):
     check_memory(numbers * resolve_dtype(None).itemsize,
                  f"training {a_an(class_name)} of {n_params:,} parameters ({arch}) in batches of {batch}",
                  get_backend())
-
-
-@contextmanager
-def written_atomically(path):
-    """Yield a temporary path beside ``path`` (same extension) and rename it to ``path`` on success."""
-    folder, base = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=os.path.splitext(base)[1])
-    os.close(fd)
-    umask = os.umask(0o022)
-    os.umask(umask)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the mode a plain open() would
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 # ---------------------------------------------------------------------- checkpoints
