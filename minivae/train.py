@@ -22,8 +22,7 @@ import time
 from contextlib import contextmanager
 
 
-#: the name under which ``fit`` hands the optimizer the model's one flat parameter buffer
-FLAT = "all parameters (flat)"
+from .optimizer_state import FLAT  # noqa: F401 (the name of a model-bound optimizer's memory)
 
 #: how far a batch loss may rise above the first loss of a ``fit`` call, in units of
 #: ``|first loss| + 1``, before training counts as diverged (see :func:`diverged`)
@@ -223,11 +222,10 @@ def fit(model, X, y=None, *, epochs=None, batch_size=128, optimizer=None, valida
     history = model.history
     with _float_warnings_off(), _WholeSteps() as guard, blas_threads_for(model, batch_size), \
             model._gradient_buffers() as (flat, flat_grad, grad_views):
-        # The optimizer sees the model's parameters as one array (under one name), so a
-        # step is a few passes over one buffer, and a saved point is a copy of that
-        # buffer and of the optimizer's moments.
-        params, grads_flat = {FLAT: flat}, {FLAT: flat_grad}
-        optimizer._check_owner(FLAT, (model, None))  # another live model's optimizer is refused before any work
+        # The optimizer updates this model (bound now if it was made without parameters;
+        # one bound to anything else is refused before any work) as one flat buffer, so
+        # a saved point is a copy of that buffer and of the optimizer's moments.
+        optimizer.bind_model(model)
         saved = _SavedPoint(flat, optimizer)
         first = None  # the first batch loss of this call: the divergence rule's reference
         taken = 0  # steps taken in this call
@@ -269,7 +267,7 @@ def fit(model, X, y=None, *, epochs=None, batch_size=128, optimizer=None, valida
                 with guard.atomic():  # Ctrl-C lands before or after a whole step, never inside
                     if read and taken - saved.taken >= SAVE_EVERY:  # this loss passed: save here
                         saved.save(taken)
-                    optimizer.step(params, grads_flat, owner=model)
+                    optimizer.step(grads)
                     taken += 1
             if not bool(model.xp.isfinite(flat).all()):
                 stop(f"the parameters became NaN or infinite in the last step of epoch {epoch}")

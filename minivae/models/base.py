@@ -69,6 +69,14 @@ def _check_hidden_dims(hidden_dims):
     return tuple(check_positive_int(h, f"hidden_dims[{i}]", maximum=MAX_SIZE) for i, h in enumerate(dims))
 
 
+class ModelParams(dict):
+    """A model's ``params``: a plain dict of name -> live array, with ``.model`` the model."""
+
+    def __init__(self, model, items):
+        super().__init__(items)
+        self.model = model
+
+
 class Model:
     """Base class of every model.
 
@@ -123,8 +131,12 @@ class Model:
 
     @property
     def params(self):
-        """Name -> live parameter array, e.g. ``"encoder.0.W"``. Editing one edits the model."""
-        return {f"{b}.{k}": v for b, block in self.blocks.items() for k, v in block.params.items()}
+        """Name -> live parameter array, e.g. ``"encoder.0.W"``. Editing one edits the model.
+
+        The dict also knows its model (``.model``), so ``Adam(model.params)`` makes an
+        optimizer of this model that follows it through ``to``.
+        """
+        return ModelParams(self, ((f"{b}.{k}", v) for b, block in self.blocks.items() for k, v in block.params.items()))
 
     def _collect_grads(self):
         return {f"{b}.{k}": v for b, block in self.blocks.items() for k, v in block.grads.items()}
@@ -289,11 +301,13 @@ class Model:
             Required (keyword only): ``fit(X, epochs=30)``.
         batch_size : int
         optimizer : minivae.SGD or minivae.Adam, optional
-            Default ``Adam(lr=1e-3)``. ``fit`` hands it all the parameters as one flat
-            array (see ``_pack_params``), so its state is kept under the single name
-            ``minivae.train.FLAT`` and belongs to this model: calling ``fit`` again with
-            the same optimizer continues its moments and step count, while another model
-            that still exists is refused (``ValueError``; make one optimizer per model).
+            Default ``Adam(lr=1e-3)``. Made with this model's parameters
+            (``Adam(model.params, lr=1e-3)``), or made without any and bound to this
+            model by its first ``fit``; one bound to anything else is refused
+            (``ValueError``; make one optimizer per model). It updates all the parameters
+            as one flat array (see ``_pack_params``), its memory kept under the single
+            name ``minivae.train.FLAT``: calling ``fit`` again with the same optimizer
+            continues its moments and step count.
         validation_data : tuple, optional
             ``(X_val,)`` or ``(X_val, y_val)``; its loss is recorded each epoch.
         verbose : bool
