@@ -35,6 +35,8 @@ Run::
 
 A machine that is busy with other work already gives noisy numbers; read the ratios
 between settings within a round, and run it on an otherwise idle machine for the record.
+A ratio is printed only when the rounds behind it agree within 1.5x (so at least two
+rounds: ``--quick`` prints none); otherwise the table shows ``—`` and the reasons follow.
 """
 from __future__ import annotations
 
@@ -51,10 +53,11 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))  # minivae from a checkout, like the demos
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # _sanity, and minivae from a checkout, like the demos
 
 from minivae import VAE, Adam, DenoisingAutoencoder  # noqa: E402
 from minivae.threads import ENV, largest_product, thread_limit  # noqa: E402
+from _sanity import problems, say  # noqa: E402
 
 SETTINGS = {"BLAS default": "blas", "minivae rule": "auto", "1 thread": "1"}
 
@@ -173,9 +176,16 @@ def compare(args):
     print("\nSlowdown when busy (busy median / quiet median):\n")
     print(f"| workload | {' | '.join(SETTINGS)} |")
     print(f"| --- |{' ---: |' * len(SETTINGS)}")
+    found = []
     for w in workloads:
-        ratios = [statistics.median(times[w, args.busy, s]) / statistics.median(times[w, 0, s]) for s in SETTINGS]
-        print(f"| {w} | " + " | ".join(f"{r:.2f}x" for r in ratios) + " |")
+        cells = []
+        for s in SETTINGS:
+            why = problems(rounds={f"{w}, busy {b}, {s}": times[w, b, s] for b in loads})
+            found += why
+            ratio = statistics.median(times[w, args.busy, s]) / statistics.median(times[w, 0, s])
+            cells.append("—" if why else f"{ratio:.2f}x")
+        print(f"| {w} | " + " | ".join(cells) + " |")
+    say(found, "slowdown")
     return {f"{w} | busy {b} | {s}": t for (w, b, s), t in times.items()}
 
 
@@ -201,14 +211,18 @@ def sweep(args):
     print("| model, batch | product (M mult-adds) | rule | quiet: 1 thread | default | 2/1 "
           + ("| busy: 1 thread | default | 2/1 |" if len(loads) > 1 else "|"))
     print("| --- | ---: | --- | ---: | ---: | ---: |" + (" ---: | ---: | ---: |" if len(loads) > 1 else ""))
+    found = []
     for name, D, hidden, latent, batch in SWEEP:
         model = VAE(D, hidden_dims=hidden, latent_dim=latent, seed=0)
         rule = "1 thread" if thread_limit(model, batch, "auto", busy=0.0) == 1 else "default"
         cells = []
         for b in loads:
             one, default = (statistics.median(steps[name, b, s]) for s in ("1", "blas"))
-            cells += [f"{one:.2f}", f"{default:.2f}", f"{default / one:.2f}"]
+            why = problems(rounds={f"{name}, busy {b}, {s}": steps[name, b, s] for s in ("1", "blas")})
+            found += why
+            cells += [f"{one:.2f}", f"{default:.2f}", "—" if why else f"{default / one:.2f}"]
         print(f"| {name}, {batch} | {largest_product(model, batch) / 1e6:.1f} | {rule} | " + " | ".join(cells) + " |")
+    say(found, "'2/1' ratio")
     return {f"{n} | busy {b} | {s}": t for (n, b, s), t in steps.items()}
 
 

@@ -17,7 +17,9 @@ Run::
     python benchmarks/step_profile.py                    # batch 128, hidden 400, 300 steps
     python benchmarks/step_profile.py --batch-size 512 --hidden 800
 
-Timings on a busy machine mean little: run it on an idle one (it prints the load).
+Timings on a busy machine mean little: run it on an idle one (it prints the load). When
+its own numbers contradict each other (a part, or the matrix products alone, longer than
+the whole step) it prints no shares and says why (``_sanity.py``).
 The wrappers themselves cost about a microsecond per call, a few dozen per step.
 """
 from __future__ import annotations
@@ -37,6 +39,7 @@ import minivae.layers as layers  # noqa: E402
 import minivae.ops as ops  # noqa: E402
 from minivae import VAE, Adam  # noqa: E402
 from train_speed import D, J, MatmulFloor, cpu_model, numpy_blas  # noqa: E402
+from _sanity import problems, say  # noqa: E402
 
 PARTS = {  # part of the step -> the functions whose time it collects
     "dense layers (products + bias)": ("dense_forward", "dense_backward"),
@@ -111,13 +114,18 @@ def main(argv=None):
     print(f"Machine: {cpu_model()}, {os.cpu_count()} logical cores; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; NumPy {np.__version__} ({blas})")
     print(f"VAE {D}-{H}-{J}, batch {B}, float32, Adam; {steps} steps of one fit epoch\n")
+    timed_parts = dict(rows[:-1])  # "the rest" is what the timed parts leave of the step
+    found = problems(parts=timed_parts, whole=per_step)  # the parts, and their sum, within the step
+    found += problems(parts={"the 14 matrix products alone": matmuls}, whole=per_step)  # inside the step
     print("| part of a training step | ms / step | share |")
     print("| --- | ---: | ---: |")
     for part, t in rows:
-        print(f"| {part} | {t * 1e3:.3f} | {t / per_step:.0%} |")
+        share = "—" if found else f"{t / per_step:.0%}"
+        print(f"| {part} | {t * 1e3:.3f} | {share} |")
     print(f"| **the whole step** | **{per_step * 1e3:.3f}** | 100% |")
-    print(f"\nThe 14 matrix products alone, same shapes: {matmuls * 1e3:.3f} ms "
-          f"({matmuls / per_step:.0%} of the step; they sit inside the dense layers' row).")
+    share = "" if found else f" ({matmuls / per_step:.0%} of the step; they sit inside the dense layers' row)"
+    print(f"\nThe 14 matrix products alone, same shapes: {matmuls * 1e3:.3f} ms{share}.")
+    say(found, "share")
 
 
 if __name__ == "__main__":

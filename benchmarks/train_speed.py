@@ -44,8 +44,13 @@ Run::
     python benchmarks/train_speed.py --backend cupy       # minivae on CuPy, PyTorch on CUDA
 
 Results (JSON with every time and the machine, and a PNG) go to ``--out``
-(default ``benchmarks/results/``). PyTorch is optional (``pip install torch``); without it
-only minivae and the floor are timed.
+(default ``benchmarks/results/``). PyTorch is optional (``pip install -e ".[bench]"``);
+without it only minivae and the floor are timed.
+
+A ratio (``/ PyTorch``, ``share of floor``) is printed only when the measurements behind it
+hold together (``_sanity.py``): the floor below every library's time, the rounds of each
+within 1.5x of each other (so at least two rounds: ``--quick`` prints none), minivae and
+PyTorch within 4x. Otherwise the table shows ``—`` and the reasons follow it.
 """
 from __future__ import annotations
 
@@ -68,6 +73,7 @@ sys.path[:0] = [HERE, os.path.dirname(HERE)]  # _torch_peer, and minivae from a 
 import minivae  # noqa: E402
 from minivae import VAE, Adam  # noqa: E402
 from minivae.backend import cupy_available  # noqa: E402
+from _sanity import problems, say  # noqa: E402
 
 try:  # optional: reading and setting the BLAS threads
     import threadpoolctl
@@ -398,20 +404,24 @@ def run_point(B, H, X, args, peer, torch_device, xp, sync, threads):
         if tr:
             memory["pytorch"] = measure_memory("pytorch", args, B, H, threads)
 
+    libs = {k: v for k, v in med.items() if k != "floor"}
+    found = problems(floor=med["floor"], totals=libs, rounds=times,
+                     peers=("minivae", med["minivae"], "PyTorch", med["pytorch"]) if "pytorch" in med else None)
     rows = {}
     for lib, t in med.items():
         rows[lib] = {
             "epoch_s": t,
             "samples_per_s": n / t,
             "ms_per_step": 1e3 * t / steps,
-            "ratio_to_pytorch": t / med["pytorch"] if "pytorch" in med else None,
-            "share_of_floor": med["floor"] / t,
+            "ratio_to_pytorch": t / med["pytorch"] if "pytorch" in med and not found else None,
+            "share_of_floor": None if found else med["floor"] / t,
             "matmul_gflops": flops / t / 1e9,
             "times_s": times[lib],
             "memory": memory.get(lib),
             "threads": (peer.torch.get_num_threads() if lib == "pytorch" else threads),
         }
-    return {"batch_size": B, "hidden": H, "n": n, "steps": steps, "flops_per_epoch": flops, "rows": rows}
+    return {"batch_size": B, "hidden": H, "n": n, "steps": steps, "flops_per_epoch": flops, "rows": rows,
+            "problems": found}
 
 
 LABELS = {"minivae": "minivae", "pytorch": "pytorch", "floor": "matmul floor"}
@@ -424,6 +434,7 @@ def print_table(point, backend):
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for lib, r in point["rows"].items():
         ratio = f"{r['ratio_to_pytorch']:.2f}" if r["ratio_to_pytorch"] is not None else "—"
+        share = f"{r['share_of_floor']:.2f}" if r["share_of_floor"] is not None else "—"
         m = r["memory"]
         if m:
             mem = f"{m['peak_rss_mib']:.0f} (+{m['training_added_mib']:.0f})"
@@ -432,7 +443,8 @@ def print_table(point, backend):
         else:
             mem = "—"
         print(f"| {LABELS[lib]} | {r['samples_per_s']:,.0f} | {r['ms_per_step']:.2f} | {r['epoch_s']:.2f} "
-              f"| {ratio} | {r['share_of_floor']:.2f} | {r['matmul_gflops']:.1f} | {mem} | {r['threads']} |")
+              f"| {ratio} | {share} | {r['matmul_gflops']:.1f} | {mem} | {r['threads']} |")
+    say(point["problems"], "ratio or share of the floor")
 
 
 # ---------------------------------------------------------------------- the figure

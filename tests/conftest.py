@@ -42,3 +42,23 @@ def put(backend):
         return mod.asarray(np.ascontiguousarray(a))
 
     return _put
+
+
+def skip_reasons(reports):
+    """``[(count, reason), ...]`` of skipped test reports, most frequent first."""
+    counts = {}
+    for report in reports:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        counts[reason] = counts.get(reason, 0) + 1
+    return sorted(((n, r) for r, n in counts.items()), key=lambda nr: (-nr[0], nr[1]))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per reason why tests skipped (``-rs`` would print one line per test)."""
+    grouped = skip_reasons(terminalreporter.stats.get("skipped", []))
+    if grouped:
+        terminalreporter.section("why tests were skipped", sep="-")
+        for n, reason in grouped:
+            terminalreporter.line(f"{n:4d} skipped: {reason}")

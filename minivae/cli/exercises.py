@@ -49,7 +49,10 @@ def add_parser(commands):
 
     start = actions.add_parser("start", help="write DIR/workbook.py, one stub per exercise",
                                description="Write DIR/workbook.py: one stub per exercise, in the order of the "
-                                           "README's reading guide.")
+                                           "README's reading guide.",
+                               epilog=f"examples:\n  {PROG} exercises start my-work\n"
+                                      f"  {PROG} exercises start hw3 --only relu_backward kl_standard_normal",
+                               formatter_class=raw)
     start.add_argument("dir", metavar="DIR", help="the folder for the workbook (made if missing)")
     start.add_argument("--only", **only)
     start.add_argument("--force", action="store_true", help="overwrite an existing workbook.py")
@@ -59,7 +62,10 @@ def add_parser(commands):
                                description="Check each exercise of DIR/workbook.py: the shapes and dtypes, "
                                            "gradient checks in float64 over many inputs, the meaning of the "
                                            "formula, agreement with the library. Exit status 0 only when every "
-                                           "exercise asked for passed.")
+                                           "exercise asked for passed.",
+                               epilog=f"examples:\n  {PROG} exercises check my-work\n"
+                                      f"  {PROG} exercises check my-work --only relu_backward --json",
+                               formatter_class=raw)
     check.add_argument("dir", metavar="DIR", help="the folder holding workbook.py")
     check.add_argument("--only", **only)
     check.add_argument("--json", action="store_true",
@@ -69,10 +75,14 @@ def add_parser(commands):
     train = actions.add_parser("train", help="train a small VAE on the 8x8 digits with your passed functions",
                                description="Train a small VAE on scikit-learn's 8x8 digits in which every "
                                            "function that passes its check is yours; the library's is used "
-                                           "for the rest. Writes samples.png and reconstructions.png.")
+                                           "for the rest. Writes samples.png and reconstructions.png.",
+                               epilog=f"examples:\n  {PROG} exercises train my-work --out my-work/run\n"
+                                      f"  {PROG} exercises train my-work --out my-work/run-tanh --activation tanh",
+                               formatter_class=raw)
     train.add_argument("dir", metavar="DIR", help="the folder holding workbook.py")
     train.add_argument("--out", required=True, metavar="OUT", help="folder for the figures")
-    train.add_argument("--epochs", type=positive_int, default=30, help="(default: %(default)s)")
+    train.add_argument("--epochs", type=positive_int, default=30,
+                       help="passes over the 80 %% of the 8x8 digits kept for training (default: %(default)s)")
     train.add_argument("--activation", choices=("relu", "sigmoid", "tanh"), default="relu",
                        help="the hidden layers' activation, whose backward is one of yours (default: %(default)s)")
     train.add_argument("--seed", type=int, default=0, help="the model's seed (default: %(default)s)")

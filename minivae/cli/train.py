@@ -113,7 +113,7 @@ def add_parser(commands):
     g = common.add_argument_group("data and training")
     common_data_options(g, required=True)
     g.add_argument("--out", required=True, metavar="DIR", help="folder for model.npz, history.json and the figures")
-    by_data = "; cvae: by data set, see 'train cvae --help'"
+    by_data = "; cvae: by data set, in 'Defaults by data set' at the end of the cvae help"
     g.add_argument("--epochs", type=positive_int, default=None,
                    help=f"passes over the training set (default: 20{by_data})")
     g.add_argument("--hidden", type=layer_widths, default=None, metavar="W1,W2,...",

@@ -32,8 +32,10 @@ def kl_sparsity(h, rho, beta):
     by :math:`1/B`. :math:`P` is a property of the batch, not a sum of per-example terms,
     so it is added to the loss once per batch (no further mean over :math:`b`). As
     :math:`\mathrm{KL}(\rho \Vert \cdot)` is convex, its mean over random batches exceeds
-    the penalty at the whole data set's rates :math:`\rho_j`, by about
-    :math:`\tfrac12 \mathrm{KL}''(\rho_j)\, \mathrm{Var}(h_j)/B` per unit (§7.3).
+    the penalty at the whole data set's rates :math:`\bar\rho_j`, by about
+    :math:`\tfrac12 \mathrm{KL}''(\bar\rho_j)\, \mathrm{Var}(h_j)/B` per unit, and the
+    mean of its gradients is the gradient of that excess away from the whole-data
+    gradient (§7.3).
 
     Parameters
     ----------
@@ -139,8 +141,13 @@ class SparseAutoencoder(Autoencoder):
     **Reduction.** The KL penalty is a property of the batch (of its mean activations),
     not a per-example sum, so it is added **once per batch**. Because
     :math:`\mathrm{KL}(\rho \Vert \cdot)` is convex, its value on a batch is biased upwards
-    by about :math:`\mathrm{Var}(h_j) / (2\rho(1 - \rho)B)` per unit firing at :math:`\rho`,
-    at most :math:`1/(2B)`: compare penalties only at equal batch sizes (§7.3). The L1
+    by about :math:`\tfrac12 \mathrm{KL}''(\bar\rho_j)\, \mathrm{Var}(h_j)/B` per unit
+    (:math:`\bar\rho_j` its rate on the whole data set): at most :math:`1/(2B)` for a unit
+    firing at :math:`\rho`, and at most
+    :math:`\tfrac12 \big[\rho(1 - \bar\rho_j)/\bar\rho_j + (1 - \rho)\bar\rho_j/(1 - \bar\rho_j)\big]/B`
+    in general (2.48/B at :math:`\rho = 0.05`, :math:`\bar\rho_j = 0.01`). Its gradient is
+    biased too, by the gradient of that excess, which has no fixed sign. Compare penalties
+    only at equal batch sizes (§7.3). The L1
     penalty is a per-example sum averaged over the batch, like every loss in minivae.
 
     Parameters

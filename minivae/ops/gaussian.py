@@ -48,7 +48,7 @@ def kl_standard_normal(mu, logvar):
     if kernels.usable(mu, logvar):  # on a GPU: the lines below as one launch
         kl, dmu, dlogvar = kernels.kernel(xp, "kl_standard_normal")(mu, logvar, 1.0 / B)
         return kl.sum() / B, dmu, dlogvar
-    var_m1 = xp.expm1(logvar)  # e^logvar - 1, exact to the last bit even for tiny logvar
+    var_m1 = xp.expm1(logvar)  # e^logvar - 1 without forming e^logvar: accurate even for tiny logvar
     kl = 0.5 * (mu * mu + (var_m1 - logvar)).sum() / B
     dmu = mu * (1.0 / B)
     dlogvar = var_m1 * (0.5 / B)
