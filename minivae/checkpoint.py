@@ -530,7 +530,8 @@ def write_atomically(path, write_to, *, what="a file"):
     files of the same target are removed first. A new file gets the mode the umask
     gives; a replaced file keeps its mode. A symlink is written through: its target is
     replaced and the link kept, as an editor does, since whoever made the link meant
-    the file behind it. Anything but a regular file is refused. Returns ``path``.
+    the file behind it. Anything but a regular file is refused. An ``OSError`` that names
+    no file (a full disk, a file-size limit) is raised again naming ``path``. Returns ``path``.
     """
     target = os.path.realpath(path)
     folder, name = os.path.split(target)
@@ -554,9 +555,11 @@ def write_atomically(path, write_to, *, what="a file"):
             f.flush()
             os.fsync(fd)
         os.replace(tmp, target)  # still locked: no cleaner can take it before the rename
-    except BaseException:
+    except BaseException as err:
         if _same_file(fd, tmp):
             os.remove(tmp)
+        if isinstance(err, OSError) and err.filename is None:  # a full disk, a file-size limit: name the file
+            raise OSError(err.errno, err.strerror or str(err), os.fspath(path)) from err
         raise
     finally:
         os.close(fd)

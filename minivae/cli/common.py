@@ -46,6 +46,19 @@ def positive_int(text):
     return value
 
 
+def seed_int(text):
+    """A seed: a whole number in ``0 .. 2**64 - 1``, what the models and the split accept."""
+    from .._checks import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0; got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number in 0 .. 2**64 - 1; got {value}")
+    return value
+
+
 def float_in(low=None, high=None, *, low_open=False, high_open=False):
     def parse(text):
         try:
@@ -154,7 +167,7 @@ def run_split(args, ckpt_path):
 
 def split_options(p):
     """``--seed`` and ``--test-size`` of a command that rebuilds a train run's held-out split."""
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=seed_int, default=None,
                    help="seed of the split (default: the one in history.json, else 0)")
     p.add_argument("--test-size", type=float_in(0.0, 1.0, low_open=True, high_open=True), default=None,
                    help="held-out fraction (default: the one in history.json, else 0.2)")
@@ -281,8 +294,24 @@ def check_output_file(path, option, given, *, example):
 
 
 def check_train_out(out, given):
-    """Before training: --out is (or can be made) a writable folder, and nothing in it blocks a file it writes."""
+    """Before training: --out is (or can be made) a writable folder, and nothing in it blocks a file it writes.
+
+    A run replaces its folder as a whole (:mod:`minivae.cli.runfolder`), so the folder
+    around it must be writable too, and a folder of other files is not taken for one.
+    """
+    from . import runfolder
+
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UserError(f"--out {given!r} is a file; it must be a folder (it will hold model.npz and the figures)")
+    real = os.path.realpath(out)
+    runfolder.recover(real)
+    if os.path.isdir(real) and os.listdir(real) and not any(
+            os.path.lexists(os.path.join(real, name)) for name in (CHECKPOINT_NAME, HISTORY_NAME)):
+        raise UserError(f"--out {given!r} is a folder of other files, not a train run: a run replaces its "
+                        "folder as a whole; give a new or empty folder")
     check_output_folder(out, "--out", given)
+    check_output_folder(os.path.dirname(real), "--out", f"{given} (its parent folder, where the new run is "
+                        "written before it replaces the old)")
     for name in (CHECKPOINT_NAME, HISTORY_NAME, *FIGURE_NAMES):
         path = os.path.join(out, name)
         if os.path.exists(path) and not os.path.isfile(path):
@@ -328,6 +357,7 @@ def checkpoint_path(ckpt):
     Only a regular file is accepted: a FIFO would block the command, a device never end.
     """
     from ..checkpoint import kind_of
+    from ..models.base import checkpoint_file
 
     path = os.path.expanduser(ckpt)
     if os.path.isdir(path):
@@ -336,8 +366,12 @@ def checkpoint_path(ckpt):
             raise UserError(f"{ckpt!r} is a folder without a {CHECKPOINT_NAME}; give the checkpoint file "
                             "or the --out folder of a train run")
         path = ckpt = inner
-    elif not os.path.exists(path):
-        raise UserError(f"no such checkpoint: {ckpt!r}")
+    else:
+        from .runfolder import interrupted
+
+        path = checkpoint_file(path, "load")  # the rule of save and load: .npz appended if missing
+        if not os.path.exists(path):
+            raise UserError(interrupted(os.path.realpath(os.path.expanduser(ckpt))) or f"no such checkpoint: {ckpt!r}")
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode):
         raise UserError(f"{ckpt!r} is {kind_of(mode)}, not a regular file: a checkpoint is a .npz file "
@@ -351,27 +385,41 @@ def checkpoint_path(ckpt):
 
 
 def load_model(ckpt):
+    """``(model, path)`` of ``CKPT``; refused when the history.json beside it belongs to another model."""
     from ..models import load
 
     path = checkpoint_path(ckpt)
+    read_run(path)
     return load(path), path
 
 
 def read_run(ckpt_path):
-    """The ``"run"`` record of the history.json beside a checkpoint, or ``{}``.
+    """The ``"run"`` record of the history.json beside a checkpoint, or ``{}`` when there is none.
 
-    Only a regular file of at most ``MAX_HISTORY`` bytes is read: a FIFO named
-    history.json would block the command, a huge one fill the memory.
+    Only a regular file is read (a FIFO named history.json would block the command). A
+    history that cannot be read, or that records the checksum of another model
+    (``checkpoint_sha256``, written by ``train``), is refused: its split would be another run's.
     """
+    from .runfolder import CHECKSUM_KEY, sha256
+
     path = os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), HISTORY_NAME)
+    if not os.path.isfile(path):
+        return {}
+    fix = "move it away and give --data (and --seed, --test-size) as used in training, or train again"
     try:
-        if not os.path.isfile(path) or os.path.getsize(path) > MAX_HISTORY:
-            return {}
+        if os.path.getsize(path) > MAX_HISTORY:
+            raise ValueError(f"it is larger than {format_bytes(MAX_HISTORY)}")
         with open(path, encoding="utf-8") as f:
             run = json.load(f).get("run", {})
-    except (OSError, ValueError, AttributeError, RecursionError):
-        return {}
-    return run if isinstance(run, dict) else {}
+        if not isinstance(run, dict):
+            raise ValueError("its 'run' entry is not an object")
+    except (OSError, ValueError, AttributeError, RecursionError) as err:
+        raise UserError(f"{path} cannot be read ({one_line(err)}): {fix}") from None
+    recorded = run.get(CHECKSUM_KEY)
+    if recorded is not None and recorded != sha256(ckpt_path):
+        raise UserError(f"{path} belongs to another model than {ckpt_path} (its {CHECKSUM_KEY} differs), so "
+                        f"its split is another run's: {fix}")
+    return run
 
 
 def is_vae(model):
