@@ -9,6 +9,8 @@ import re
 import stat
 import tempfile
 
+from ..memory import available_memory, format_bytes  # noqa: F401  (format_bytes: for the commands)
+
 PROG = "python -m minivae"
 
 DATA_NAMES = ("digits", "mnist-subset")
@@ -185,53 +187,6 @@ def describe_split(split, n_test):
 
 
 # ---------------------------------------------------------------------- memory
-def format_bytes(n):
-    """``1536`` -> ``"1.5 KiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-
-
-def available_memory(backend="numpy"):
-    """Bytes a new allocation can still get, or ``None`` when the system does not say.
-
-    On the CPU: ``MemAvailable`` of ``/proc/meminfo`` (else the free physical pages),
-    lowered to what a cgroup memory limit (a container's) still allows. On a GPU: the
-    device's free memory plus what CuPy's memory pool holds unused.
-    """
-    if backend == "cupy":
-        try:
-            import cupy
-
-            return int(cupy.cuda.runtime.memGetInfo()[0]) + int(cupy.get_default_memory_pool().free_bytes())
-        except Exception:  # no device to ask: let the allocation itself fail
-            return None
-    avail = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    if avail is None:
-        try:
-            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (AttributeError, ValueError, OSError):
-            return None
-    try:  # cgroup v2: the container's limit and what it uses already
-        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as f:
-            limit = f.read().strip()
-        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as f:
-            used = int(f.read())
-        if limit != "max":
-            avail = min(avail, max(0, int(limit) - used))
-    except (OSError, ValueError):
-        pass
-    return avail
-
-
 def check_memory(nbytes, what, backend="numpy"):
     """Raise :class:`UserError` if ``what`` (which needs about ``nbytes``) cannot fit in memory.
 
