@@ -309,6 +309,9 @@ def load_mnist(path, *, kind="train", scale=True, dtype="float32"):
             f"train and test images differ in size ({math.prod(parts[0][0].shape[1:])} vs "
             f"{math.prod(parts[1][0].shape[1:])} pixels) in {path!r}"
         )
+    for images, _ in parts:
+        if 0 in images.shape:
+            raise ValueError(f"{images.path}: {images.name} has shape {images.shape}: no images to learn from")
     # every array is sized from its header; only what fits in memory is read
     datafiles.check_fits([a for part in parts for a in part], _backend.resolve_dtype(dtype))
     parts = [_read_split(images, labels) for images, labels in parts]

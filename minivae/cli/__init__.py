@@ -72,13 +72,16 @@ def _user_errors():
     from ..backend import BackendUnavailableError
     from ..train import TrainingDivergedError
 
-    return (UserError, ValueError, TypeError, OSError, ImportError, MemoryError, BackendUnavailableError,
-            TrainingDivergedError)
+    return (UserError, ValueError, TypeError, OSError, ImportError, MemoryError, FloatingPointError,
+            BackendUnavailableError, TrainingDivergedError)
 
 
 def _message(err):
     if isinstance(err, MemoryError):  # what the estimates before an allocation did not foresee
         return f"out of memory: {one_line(err) or 'an allocation failed'}"
+    if isinstance(err, FloatingPointError):  # raised by the errstate of main
+        return (f"numbers too large to compute with ({one_line(err)}): the checkpoint's weights or the data "
+                "hold values beyond what the model's floats can carry")
     if isinstance(err, OSError) and err.strerror and err.filename is not None:
         return f"{err.strerror}: {err.filename!r}"
     return one_line(err) or type(err).__name__
@@ -92,6 +95,8 @@ def main(argv=None):
     except SystemExit as exit_:  # --help, --version and usage errors
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    import numpy
+
     from ..backend import get_backend, set_backend
 
     previous = None
@@ -99,7 +104,9 @@ def main(argv=None):
         if getattr(args, "backend", None):
             previous = get_backend()
             set_backend(args.backend)
-        return args.func(args)
+        # an overflow or a NaN on the CPU stops the command in one line, never a silent inf or NaN
+        with numpy.errstate(over="raise", invalid="raise"):
+            return args.func(args)
     except KeyboardInterrupt:
         print("minivae: interrupted", file=sys.stderr)
         return 130

@@ -223,7 +223,7 @@ def _draw_figures(model, args, history, X_test, y_test, out):
             plots.image_grid(model.sample(64), ncols=8, path=path, title="VAE samples from the prior")
 
     figures = [("reconstructions.png", recon), ("training_curves.png", curves)]
-    if model.latent_dim >= 2:
+    if model.latent_dim >= 2 and X_test.shape[0] >= 2:  # a plane of the codes needs two of them
         figures.append(("latent.png", latent))
     if is_vae(model):
         figures.append(("samples.png", samples))
@@ -232,8 +232,10 @@ def _draw_figures(model, args, history, X_test, y_test, out):
         path = os.path.join(out, filename)
         try:
             draw()
-        except (ValueError, TypeError) as err:  # an OSError (a full disk) fails the run: the old one is kept
+        except (ValueError, TypeError) as err:
             print(f"minivae: warning: could not draw {filename}: {one_line(err)}", file=sys.stderr)
+        except OSError as err:  # a full disk fails the whole run (the old one is kept), naming the file
+            raise OSError(err.errno, err.strerror or str(err), err.filename or path) from err
         else:
             written.append(path)
     return written

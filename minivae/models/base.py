@@ -241,6 +241,28 @@ class Model:
         check_finite(out, name, source=X)
         return out
 
+    def _finite_result(self, values, what, X):
+        """``values`` (one number per example of ``X``), or a ValueError naming the cause when one overflowed.
+
+        Finite inputs and weights can still give a loss beyond the dtype's largest number
+        (inputs of 3e19 squared); it is refused, not returned as inf or NaN.
+        """
+        xp = self.xp
+        bad = ~xp.isfinite(values)
+        if not bool(bad.any()):
+            return values
+        i = int(xp.argmax(bad))
+        big = lambda a: float(xp.abs(a).max()) if a.size else 0.0  # noqa: E731
+        weights = max(big(v) for v in self.params.values())
+        raise ValueError(
+            f"{what} of example {i} overflows {self.dtype.name} (it came out {float(values[i])}): inputs up to "
+            f"{big(X):.3g} and weights up to {weights:.3g}{self._overflow_cause()} give numbers beyond the "
+            f"largest {self.dtype.name} ({float(xp.finfo(self.dtype).max):.3g})")
+
+    def _overflow_cause(self):
+        """What besides inputs and weights can make a loss overflow, for :meth:`_finite_result`."""
+        return ""
+
     def _prepare_labels(self, y, n):
         if y is not None:
             raise TypeError(f"{type(self).__name__} takes no labels; got y")
