@@ -21,7 +21,7 @@ import pytest
 import minivae
 from minivae import VAE
 from minivae.cli import runfolder
-from tests.test_robustness_cli import one_line_error, run
+from tests.test_robustness_cli import no_training, one_line_error, run  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--epochs", "1", "--hidden", "3", "--latent", "2", "--quiet"]
@@ -236,10 +236,3 @@ def test_a_file_size_limit_names_the_file(data, tmp_path):
     one_line_error(proc.returncode, proc.stderr, "File too large", f"{out / 'model.npz'}'",
                    "the previous run in")
     assert snapshot(out) == first
-
-
-@pytest.fixture
-def no_training(monkeypatch):
-    from minivae.models.base import Model
-
-    monkeypatch.setattr(Model, "fit", lambda *a, **k: pytest.fail("training started"))

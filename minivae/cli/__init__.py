@@ -11,12 +11,16 @@ Each subcommand is a thin layer over the library and lives in its own module her
 
 ``train`` writes ``model.npz`` (the checkpoint, :func:`minivae.load` reads it back),
 ``history.json`` (the losses of every epoch, plus a ``"run"`` entry recording the data,
-the split and the options) and PNG figures into its ``--out`` folder. ``evaluate``
-reads ``history.json`` to rebuild the same held-out split that ``train`` kept aside.
+the split, the options and the SHA-256 of ``model.npz``) and PNG figures into its
+``--out`` folder, as one unit: the whole run is written beside the old one, then swapped
+in (``runfolder.py``). ``evaluate`` reads ``history.json`` to rebuild the same held-out
+split that ``train`` kept aside; it, ``sample`` and ``explore`` refuse a history that
+belongs to another model.
 
 A mistake of the user (a missing file, a bad checkpoint, a value out of range) is
 reported as one line on stderr, ``minivae: error: ...``, with exit status 2 and no
-traceback; set ``MINIVAE_DEBUG=1`` to see the traceback anyway. matplotlib and the data
+traceback; so is a computation that overflows on the CPU (NumPy raises instead of warning
+inside a command); set ``MINIVAE_DEBUG=1`` to see the traceback anyway. matplotlib and the data
 packages are imported only when a command needs them, so ``--help`` is fast.
 """
 from __future__ import annotations
