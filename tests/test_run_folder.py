@@ -236,3 +236,19 @@ def test_a_file_size_limit_names_the_file(data, tmp_path):
     one_line_error(proc.returncode, proc.stderr, "File too large", f"{out / 'model.npz'}'",
                    "the previous run in")
     assert snapshot(out) == first
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["vae", "--likelihood", "gaussian", "--sigma", "1e-30"], "--sigma: sigma must be"),
+    (["dae", "--corruption", "masking", "--noise", "3"], "--noise: noise"),
+])
+def test_what_a_model_refuses_names_the_option(data, tmp_path, no_training, argv, option):
+    status, _, err = run(["train", *argv, "--data", data, "--out", tmp_path / "r", "--quiet"])
+    one_line_error(status, err, option)
+
+
+def test_a_diverging_run_is_named_as_such_not_as_an_overflow(data, tmp_path):
+    status, _, err = run(["train", "ae", "--data", data, "--lr", "1e300", "--epochs", "3", "--out", tmp_path / "r",
+                          "--quiet", "--no-figures"])
+    line = one_line_error(status, err, "training stopped", "lower learning rate")
+    assert "numbers too large" not in line

@@ -83,7 +83,7 @@ def _user_errors():
 def _message(err):
     if isinstance(err, MemoryError):  # what the estimates before an allocation did not foresee
         return f"out of memory: {one_line(err) or 'an allocation failed'}"
-    if isinstance(err, FloatingPointError):  # raised by the errstate of main
+    if type(err) is FloatingPointError:  # raised by the errstate of main (not a TrainingDivergedError)
         return (f"numbers too large to compute with ({one_line(err)}): the checkpoint's weights or the data "
                 "hold values beyond what the model's floats can carry")
     if isinstance(err, OSError) and err.strerror and err.filename is not None:

@@ -177,6 +177,19 @@ def _build_model(args, input_dim, n_classes):
 
 
 
+#: the option of each constructor argument that train passes from the command line
+OPTIONS = {"hidden_dims": "--hidden", "latent_dim": "--latent", "activation": "--activation", "seed": "--seed",
+           "likelihood": "--likelihood", "beta": "--beta", "sigma": "--sigma", "loss": "--loss",
+           "corruption": "--corruption", "noise": "--noise", "sparsity": "--sparsity",
+           "sparsity_weight": "--sparsity-weight", "penalty": "--penalty", "contraction": "--contraction"}
+
+
+def _name_the_option(message):
+    """``"sigma must be ..."`` -> ``"--sigma: sigma must be ..."``: a constructor's message, said as an option's."""
+    first = message.split(" ", 1)[0]
+    return f"{OPTIONS[first]}: {message}" if first in OPTIONS else message
+
+
 def _options_record(args):
     skip = {"func", "command", "kind", "out", "data", "quiet", "figures", "backend"}
     rec = {k: v for k, v in vars(args).items() if k not in skip}
@@ -255,7 +268,10 @@ def run(args):
         X_train, y_train = X_train[keep], y_train[keep]
     n_classes = int(max(y_train.max(), y_test.max())) + 1
     check_train_memory(args, KINDS[args.kind][0], X_train.shape[1], n_classes, X_train.shape[0])
-    model = _build_model(args, X_train.shape[1], n_classes)
+    try:
+        model = _build_model(args, X_train.shape[1], n_classes)
+    except (ValueError, TypeError) as err:  # what the model's constructor refused: name the option
+        raise UserError(_name_the_option(one_line(err))) from None
     cvae = args.kind == "cvae"
     if not args.quiet:
         arch = " -> ".join(str(d) for d in (model.input_dim, *model.hidden_dims, model.latent_dim))
