@@ -144,9 +144,10 @@ def test_a_kill_between_the_two_renames_is_named_and_undone(data, tmp_path):
     assert not out.exists()
     leftovers = sorted(p.suffix for p in tmp_path.iterdir())
     assert leftovers == [".old", ".tmp"], leftovers
-    status, _, err = run(["evaluate", out, "--n-samples", "2"])
-    one_line_error(status, err, "a train run was stopped while replacing it", ".old", "the new one (complete)",
-                   "rename one of them")
+    for ckpt in (out, out / "model.npz"):
+        status, _, err = run(["evaluate", ckpt, "--n-samples", "2"])
+        one_line_error(status, err, "a train run was stopped while replacing it", ".old", "the new one (complete)",
+                       "rename one of them")
     runfolder.recover(str(out))  # what the next train does first
     assert snapshot(out) == first and sorted(os.listdir(tmp_path)) == ["run"]
 
@@ -252,3 +253,11 @@ def test_a_diverging_run_is_named_as_such_not_as_an_overflow(data, tmp_path):
                           "--quiet", "--no-figures"])
     line = one_line_error(status, err, "training stopped", "lower learning rate")
     assert "numbers too large" not in line
+
+
+def test_train_refuses_to_replace_the_folder_it_runs_in(data, tmp_path, monkeypatch, no_training):
+    out = tmp_path / "run"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    status, _, err = train(data, ".")
+    one_line_error(status, err, "--out '.' is the current folder or holds it")

@@ -259,6 +259,10 @@ def check_train_out(out, given):
     if os.path.exists(out) and not os.path.isdir(out):
         raise UserError(f"--out {given!r} is a file; it must be a folder (it will hold model.npz and the figures)")
     real = os.path.realpath(out)
+    here = os.path.realpath(os.getcwd())
+    if here == real or here.startswith(real.rstrip(os.sep) + os.sep):
+        raise UserError(f"--out {given!r} is the current folder or holds it: a run replaces its folder as a whole, "
+                        "which would leave you in a removed folder; run train from outside it")
     runfolder.recover(real)
     if os.path.isdir(real) and os.listdir(real) and not any(
             os.path.lexists(os.path.join(real, name)) for name in (CHECKPOINT_NAME, HISTORY_NAME)):
@@ -326,7 +330,9 @@ def checkpoint_path(ckpt):
 
         path = checkpoint_file(path, "load")  # the rule of save and load: .npz appended if missing
         if not os.path.exists(path):
-            raise UserError(interrupted(os.path.realpath(os.path.expanduser(ckpt))) or f"no such checkpoint: {ckpt!r}")
+            given = os.path.realpath(os.path.expanduser(ckpt))  # the run folder, or its model.npz
+            raise UserError(interrupted(given) or interrupted(os.path.dirname(given))
+                            or f"no such checkpoint: {ckpt!r}")
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode):
         raise UserError(f"{ckpt!r} is {kind_of(mode)}, not a regular file: a checkpoint is a .npz file "
