@@ -24,6 +24,7 @@ on its ``.tmp`` folder, so that a cleaner tells a live writer from a killed one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -100,7 +101,13 @@ def recover(out):
 
 
 def sha256(path):
-    """The SHA-256 of a file, in hex."""
+    """The SHA-256 of a file, in hex (computed once per version of the file in a process)."""
+    st = os.stat(path)
+    return _sha256(os.path.realpath(path), (st.st_ino, st.st_size, st.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256(path, version):
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
