@@ -270,7 +270,21 @@ class _BoundedFile(io.FileIO):
 
 
 # what zipfile and numpy raise on a damaged archive or .npy header
-_DAMAGED = (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, SyntaxError, TypeError)
+DAMAGED = _DAMAGED = (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, SyntaxError, TypeError)
+
+
+def read_npy_header(f):
+    """``(shape, fortran_order, dtype)`` of the .npy array whose stream ``f`` starts here; reads only the header.
+
+    ``f`` is left just past the header. A header longer than :data:`MAX_HEADER` bytes,
+    or of a format version other than 1.0 and 2.0, is refused; what a damaged header
+    raises is one of :data:`DAMAGED`.
+    """
+    version = npy.read_magic(f)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f"npy format version {version} is not supported")
+    read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+    return read_header(f, max_header_size=MAX_HEADER)
 
 
 class Checkpoint:
@@ -354,12 +368,8 @@ class Checkpoint:
         """``(stream, shape, dtype, fortran_order)`` of entry ``name``, the stream just past its .npy header."""
         try:
             f = self._zip.open(self._entries[name])
-            version = npy.read_magic(f)
-            if version not in ((1, 0), (2, 0)):
-                raise ValueError(f"npy format version {version} is not supported")
-            read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-            shape, fortran_order, dtype = read_header(f, max_header_size=MAX_HEADER)
-        except _DAMAGED as err:
+            shape, fortran_order, dtype = read_npy_header(f)
+        except DAMAGED as err:
             raise self._error(f"entry {name + '.npy'!r} is not a .npy array ({err})") from None
         return f, shape, dtype, fortran_order
 
@@ -530,7 +540,8 @@ def write_atomically(path, write_to, *, what="a file"):
     files of the same target are removed first. A new file gets the mode the umask
     gives; a replaced file keeps its mode. A symlink is written through: its target is
     replaced and the link kept, as an editor does, since whoever made the link meant
-    the file behind it. Anything but a regular file is refused. Returns ``path``.
+    the file behind it. Anything but a regular file is refused. An ``OSError`` that names
+    no file (a full disk, a file-size limit) is raised again naming ``path``. Returns ``path``.
     """
     target = os.path.realpath(path)
     folder, name = os.path.split(target)
@@ -554,9 +565,11 @@ def write_atomically(path, write_to, *, what="a file"):
             f.flush()
             os.fsync(fd)
         os.replace(tmp, target)  # still locked: no cleaner can take it before the rename
-    except BaseException:
+    except BaseException as err:
         if _same_file(fd, tmp):
             os.remove(tmp)
+        if isinstance(err, OSError) and err.filename is None:  # a full disk, a file-size limit: name the file
+            raise OSError(err.errno, err.strerror or str(err), os.fspath(path)) from err
         raise
     finally:
         os.close(fd)

@@ -25,16 +25,15 @@ transform pixels work on NumPy or CuPy arrays alike.
 from __future__ import annotations
 
 import functools
-import gzip
 import importlib
+import math
 import numbers
 import os
-import zipfile
-import zlib
 
 import numpy
 
 from . import backend as _backend
+from . import datafiles
 
 __all__ = [
     "load_digits",
@@ -59,9 +58,6 @@ _KINDS = ("train", "test", "all")
 _NPZ_NAME = "mnist.npz"
 _NPZ_KEYS = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
 
-# IDX magic numbers: two zero bytes, a type code (0x08 = unsigned byte), the number of dims.
-_IDX_IMAGES_MAGIC = 0x00000803
-_IDX_LABELS_MAGIC = 0x00000801
 
 
 # --------------------------------------------------------------------------------------
@@ -173,58 +169,6 @@ def load_mnist_subset(*, scale=True, dtype="float32"):
 # --------------------------------------------------------------------------------------
 # Full MNIST from the user's own files
 # --------------------------------------------------------------------------------------
-def _read_bytes(path):
-    """The bytes of ``path``, decompressed when it is gzip (detected by content)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as err:
-            raise ValueError(f"{path}: not a readable gzip file ({err}); is it truncated?") from None
-    return raw
-
-
-def _read_idx(path, expected_magic):
-    """Parse one IDX file of unsigned bytes and return its array, validated.
-
-    IDX layout: a big-endian uint32 magic ``0x000008ND`` (``08`` = unsigned byte, ``ND`` =
-    number of dimensions), then ``ND`` big-endian uint32 sizes, then the values.
-    """
-    data = _read_bytes(path)
-    if len(data) < 4:
-        raise ValueError(f"{path}: file is truncated ({len(data)} bytes; an IDX header has at least 8)")
-    magic = int.from_bytes(data[:4], "big")
-    if magic != expected_magic:
-        hint = ""
-        if magic == _IDX_LABELS_MAGIC:
-            hint = " (this looks like a label file)"
-        elif magic == _IDX_IMAGES_MAGIC:
-            hint = " (this looks like an image file)"
-        raise ValueError(
-            f"{path}: wrong magic number 0x{magic:08X}{hint}; expected 0x{expected_magic:08X} "
-            f"for an IDX file of unsigned bytes with {expected_magic & 0xFF} dimension(s)"
-        )
-    ndim = expected_magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(f"{path}: file is truncated inside its header ({len(data)} of {header} bytes)")
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    n_values = int(numpy.prod(shape, dtype=numpy.int64))
-    n_body = len(data) - header
-    if n_body < n_values:
-        raise ValueError(
-            f"{path}: file is truncated: the header promises shape {shape} ({n_values} bytes "
-            f"of data) but only {n_body} bytes follow"
-        )
-    if n_body > n_values:
-        raise ValueError(
-            f"{path}: file has {n_body - n_values} unexpected bytes after the {n_values} "
-            f"promised by its header (shape {shape})"
-        )
-    return numpy.frombuffer(data, dtype=numpy.uint8, count=n_values, offset=header).reshape(shape)
-
-
 def _find_file(folder, name):
     """The first of ``name``, ``name.gz`` (also with ``.idx`` for ``-idx``) in ``folder``."""
     alt = name.replace("-idx", ".idx")
@@ -244,61 +188,49 @@ def _missing_message(folder, splits, missing):
     )
 
 
-def _load_idx_split(images_path, labels_path):
-    images = _read_idx(images_path, _IDX_IMAGES_MAGIC)
-    labels = _read_idx(labels_path, _IDX_LABELS_MAGIC)
+def _idx_split(images_path, labels_path):
+    """The two sized :class:`~minivae.datafiles.Array` of one split in IDX files; their counts must agree."""
+    images = datafiles.idx_array(images_path, datafiles.IDX_IMAGES_MAGIC, "the images")
+    labels = datafiles.idx_array(labels_path, datafiles.IDX_LABELS_MAGIC, "the labels")
     if images.shape[0] != labels.shape[0]:
         raise ValueError(
             f"count mismatch: {images_path} holds {images.shape[0]} images but "
             f"{labels_path} holds {labels.shape[0]} labels"
         )
-    return images.reshape(images.shape[0], -1), labels
+    return images, labels
 
 
-def _load_npz_splits(npz_path, splits):
-    if not zipfile.is_zipfile(npz_path):
-        raise ValueError(
-            f"{npz_path}: not an .npz archive. load_mnist takes a folder that holds the IDX "
-            "files, or the path of an .npz file"
-        )
-    try:
-        archive = numpy.load(npz_path, allow_pickle=False)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-        raise ValueError(
-            f"{npz_path}: not a readable .npz file ({err}). load_mnist takes a folder that "
-            "holds the IDX files, or the path of an .npz file"
-        ) from None
-    if not isinstance(archive, numpy.lib.npyio.NpzFile):
-        raise ValueError(f"{npz_path}: expected an .npz archive, found a single array")
-    out = []
-    with archive:
-        needed = [k for s in splits for k in _NPZ_KEYS[s]]
-        missing = [k for k in needed if k not in archive.files]
-        if missing:
+def _npz_splits(npz_path, splits):
+    """The sized arrays ``[images, labels]`` of each split in an ``.npz`` file, shapes checked from the headers."""
+    arrays = datafiles.npz_arrays(npz_path, [k for s in splits for k in _NPZ_KEYS[s]])
+    parts = []
+    for s in splits:
+        kx, ky = _NPZ_KEYS[s]
+        images, labels = arrays[kx], arrays[ky]
+        if len(images.shape) < 2 or len(labels.shape) != 1:
             raise ValueError(
-                f"{npz_path}: missing key(s) {', '.join(missing)}; it holds "
-                f"{', '.join(archive.files) or 'nothing'} (expected x_train, y_train, x_test, y_test)"
+                f"{npz_path}: {kx} must have shape (N, H, W) or (N, D) and {ky} shape (N,); "
+                f"got {images.shape} and {labels.shape}"
             )
-        for s in splits:
-            kx, ky = _NPZ_KEYS[s]
-            try:
-                images, labels = archive[kx], archive[ky]
-            except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-                raise ValueError(f"{npz_path}: cannot read {kx}/{ky} ({err}); is it truncated?") from None
-            if images.ndim < 2 or labels.ndim != 1:
-                raise ValueError(
-                    f"{npz_path}: {kx} must have shape (N, H, W) or (N, D) and {ky} shape (N,); "
-                    f"got {images.shape} and {labels.shape}"
-                )
-            if images.shape[0] != labels.shape[0]:
-                raise ValueError(
-                    f"{npz_path}: count mismatch: {kx} holds {images.shape[0]} images but "
-                    f"{ky} holds {labels.shape[0]} labels"
-                )
-            if images.dtype != numpy.uint8 and images.size and (images.min() < 0 or images.max() > 255):
-                raise ValueError(f"{npz_path}: {kx} must hold pixel values in 0..255")
-            out.append((images.reshape(images.shape[0], -1), labels))
-    return out
+        if images.shape[0] != labels.shape[0]:
+            raise ValueError(
+                f"{npz_path}: count mismatch: {kx} holds {images.shape[0]} images but "
+                f"{ky} holds {labels.shape[0]} labels"
+            )
+        parts.append((images, labels))
+    return parts
+
+
+def _read_split(images, labels):
+    """Read one sized split: ``(X, y)``, X flattened to (N, D), y checked labels as int64."""
+    X = images.read()
+    if X.dtype != numpy.uint8 and X.size:
+        with numpy.errstate(invalid="ignore"):
+            outside = ~((X >= 0) & (X <= 255))
+        if outside.any():
+            raise ValueError(f"{images.path}: {images.name} must hold pixel values in 0..255; "
+                             f"found {X.reshape(-1)[numpy.flatnonzero(outside.reshape(-1))[0]].item()!r}")
+    return X.reshape(X.shape[0], -1), datafiles.check_labels(labels.path, labels.name, labels.read())
 
 
 def load_mnist(path, *, kind="train", scale=True, dtype="float32"):
@@ -340,7 +272,11 @@ def load_mnist(path, *, kind="train", scale=True, dtype="float32"):
         folder and every file name it looked for.
     ValueError
         For an unknown ``kind``, or a malformed file (wrong magic number, truncated,
-        image and label counts that differ); the message names the file.
+        image and label counts that differ, pixels outside 0..255, a label that is not a
+        whole number in ``0 .. 999``); the message names the file (and the first bad label).
+    MemoryError
+        When the arrays, sized from the files' headers before any data is read (see
+        :mod:`minivae.datafiles`), cannot fit in the memory this process may use.
     """
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}; got {kind!r}")
@@ -348,7 +284,7 @@ def load_mnist(path, *, kind="train", scale=True, dtype="float32"):
     path = os.path.expanduser(os.fspath(path))
 
     if os.path.isfile(path):
-        parts = _load_npz_splits(path, splits)
+        parts = _npz_splits(path, splits)
     elif os.path.isdir(path):
         found, missing = [], []
         for s in splits:
@@ -357,9 +293,9 @@ def load_mnist(path, *, kind="train", scale=True, dtype="float32"):
                 (found if p else missing).append(p or name)
         npz_path = os.path.join(path, _NPZ_NAME)
         if not missing:
-            parts = [_load_idx_split(found[2 * i], found[2 * i + 1]) for i in range(len(splits))]
+            parts = [_idx_split(found[2 * i], found[2 * i + 1]) for i in range(len(splits))]
         elif os.path.isfile(npz_path):
-            parts = _load_npz_splits(npz_path, splits)
+            parts = _npz_splits(npz_path, splits)
         else:
             raise FileNotFoundError(_missing_message(path, splits, missing + [_NPZ_NAME]))
     else:
@@ -368,11 +304,17 @@ def load_mnist(path, *, kind="train", scale=True, dtype="float32"):
             + _missing_message(path, splits, [n for s in splits for n in MNIST_FILES[s]] + [_NPZ_NAME])
         )
 
-    if len(parts) == 2 and parts[0][0].shape[1] != parts[1][0].shape[1]:
+    if len(parts) == 2 and math.prod(parts[0][0].shape[1:]) != math.prod(parts[1][0].shape[1:]):
         raise ValueError(
-            f"train and test images differ in size ({parts[0][0].shape[1]} vs "
-            f"{parts[1][0].shape[1]} pixels) in {path!r}"
+            f"train and test images differ in size ({math.prod(parts[0][0].shape[1:])} vs "
+            f"{math.prod(parts[1][0].shape[1:])} pixels) in {path!r}"
         )
+    for images, _ in parts:
+        if 0 in images.shape:
+            raise ValueError(f"{images.path}: {images.name} has shape {images.shape}: no images to learn from")
+    # every array is sized from its header; only what fits in memory is read
+    datafiles.check_fits([a for part in parts for a in part], _backend.resolve_dtype(dtype))
+    parts = [_read_split(images, labels) for images, labels in parts]
     X = numpy.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
     y = numpy.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
     return _finish(X, y, scale=scale, max_value=255.0, dtype=dtype)

@@ -11,12 +11,16 @@ Each subcommand is a thin layer over the library and lives in its own module her
 
 ``train`` writes ``model.npz`` (the checkpoint, :func:`minivae.load` reads it back),
 ``history.json`` (the losses of every epoch, plus a ``"run"`` entry recording the data,
-the split and the options) and PNG figures into its ``--out`` folder. ``evaluate``
-reads ``history.json`` to rebuild the same held-out split that ``train`` kept aside.
+the split, the options and the SHA-256 of ``model.npz``) and PNG figures into its
+``--out`` folder, as one unit: the whole run is written beside the old one, then swapped
+in (``runfolder.py``). ``evaluate`` reads ``history.json`` to rebuild the same held-out
+split that ``train`` kept aside; it, ``sample`` and ``explore`` refuse a history that
+belongs to another model.
 
 A mistake of the user (a missing file, a bad checkpoint, a value out of range) is
 reported as one line on stderr, ``minivae: error: ...``, with exit status 2 and no
-traceback; set ``MINIVAE_DEBUG=1`` to see the traceback anyway. matplotlib and the data
+traceback; so is a computation that overflows on the CPU (NumPy raises instead of warning
+inside a command); set ``MINIVAE_DEBUG=1`` to see the traceback anyway. matplotlib and the data
 packages are imported only when a command needs them, so ``--help`` is fast.
 """
 from __future__ import annotations
@@ -72,13 +76,16 @@ def _user_errors():
     from ..backend import BackendUnavailableError
     from ..train import TrainingDivergedError
 
-    return (UserError, ValueError, TypeError, OSError, ImportError, MemoryError, BackendUnavailableError,
-            TrainingDivergedError)
+    return (UserError, ValueError, TypeError, OSError, ImportError, MemoryError, FloatingPointError,
+            BackendUnavailableError, TrainingDivergedError)
 
 
 def _message(err):
     if isinstance(err, MemoryError):  # what the estimates before an allocation did not foresee
         return f"out of memory: {one_line(err) or 'an allocation failed'}"
+    if type(err) is FloatingPointError:  # raised by the errstate of main (not a TrainingDivergedError)
+        return (f"numbers too large to compute with ({one_line(err)}): the checkpoint's weights or the data "
+                "hold values beyond what the model's floats can carry")
     if isinstance(err, OSError) and err.strerror and err.filename is not None:
         return f"{err.strerror}: {err.filename!r}"
     return one_line(err) or type(err).__name__
@@ -92,6 +99,8 @@ def main(argv=None):
     except SystemExit as exit_:  # --help, --version and usage errors
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    import numpy
+
     from ..backend import get_backend, set_backend
 
     previous = None
@@ -99,7 +108,9 @@ def main(argv=None):
         if getattr(args, "backend", None):
             previous = get_backend()
             set_backend(args.backend)
-        return args.func(args)
+        # an overflow or a NaN on the CPU stops the command in one line, never a silent inf or NaN
+        with numpy.errstate(over="raise", invalid="raise"):
+            return args.func(args)
     except KeyboardInterrupt:
         print("minivae: interrupted", file=sys.stderr)
         return 130

@@ -9,6 +9,8 @@ import re
 import stat
 import tempfile
 
+from ..memory import available_memory, format_bytes  # noqa: F401  (format_bytes: for the commands)
+
 PROG = "python -m minivae"
 
 DATA_NAMES = ("digits", "mnist-subset")
@@ -43,6 +45,19 @@ def positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1; got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {value}")
+    return value
+
+
+def seed_int(text):
+    """A seed: a whole number in ``0 .. 2**64 - 1``, what the models and the split accept."""
+    from .._checks import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0; got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number in 0 .. 2**64 - 1; got {value}")
     return value
 
 
@@ -154,7 +169,7 @@ def run_split(args, ckpt_path):
 
 def split_options(p):
     """``--seed`` and ``--test-size`` of a command that rebuilds a train run's held-out split."""
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=seed_int, default=None,
                    help="seed of the split (default: the one in history.json, else 0)")
     p.add_argument("--test-size", type=float_in(0.0, 1.0, low_open=True, high_open=True), default=None,
                    help="held-out fraction (default: the one in history.json, else 0.2)")
@@ -172,53 +187,6 @@ def describe_split(split, n_test):
 
 
 # ---------------------------------------------------------------------- memory
-def format_bytes(n):
-    """``1536`` -> ``"1.5 KiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-
-
-def available_memory(backend="numpy"):
-    """Bytes a new allocation can still get, or ``None`` when the system does not say.
-
-    On the CPU: ``MemAvailable`` of ``/proc/meminfo`` (else the free physical pages),
-    lowered to what a cgroup memory limit (a container's) still allows. On a GPU: the
-    device's free memory plus what CuPy's memory pool holds unused.
-    """
-    if backend == "cupy":
-        try:
-            import cupy
-
-            return int(cupy.cuda.runtime.memGetInfo()[0]) + int(cupy.get_default_memory_pool().free_bytes())
-        except Exception:  # no device to ask: let the allocation itself fail
-            return None
-    avail = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    if avail is None:
-        try:
-            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (AttributeError, ValueError, OSError):
-            return None
-    try:  # cgroup v2: the container's limit and what it uses already
-        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as f:
-            limit = f.read().strip()
-        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as f:
-            used = int(f.read())
-        if limit != "max":
-            avail = min(avail, max(0, int(limit) - used))
-    except (OSError, ValueError):
-        pass
-    return avail
-
-
 def check_memory(nbytes, what, backend="numpy"):
     """Raise :class:`UserError` if ``what`` (which needs about ``nbytes``) cannot fit in memory.
 
@@ -281,8 +249,28 @@ def check_output_file(path, option, given, *, example):
 
 
 def check_train_out(out, given):
-    """Before training: --out is (or can be made) a writable folder, and nothing in it blocks a file it writes."""
+    """Before training: --out is (or can be made) a writable folder, and nothing in it blocks a file it writes.
+
+    A run replaces its folder as a whole (:mod:`minivae.cli.runfolder`), so the folder
+    around it must be writable too, and a folder of other files is not taken for one.
+    """
+    from . import runfolder
+
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UserError(f"--out {given!r} is a file; it must be a folder (it will hold model.npz and the figures)")
+    real = os.path.realpath(out)
+    here = os.path.realpath(os.getcwd())
+    if here == real or here.startswith(real.rstrip(os.sep) + os.sep):
+        raise UserError(f"--out {given!r} is the current folder or holds it: a run replaces its folder as a whole, "
+                        "which would leave you in a removed folder; run train from outside it")
+    runfolder.recover(real)
+    if os.path.isdir(real) and os.listdir(real) and not any(
+            os.path.lexists(os.path.join(real, name)) for name in (CHECKPOINT_NAME, HISTORY_NAME)):
+        raise UserError(f"--out {given!r} is a folder of other files, not a train run: a run replaces its "
+                        "folder as a whole; give a new or empty folder")
     check_output_folder(out, "--out", given)
+    check_output_folder(os.path.dirname(real), "--out", f"{given} (its parent folder, where the new run is "
+                        "written before it replaces the old)")
     for name in (CHECKPOINT_NAME, HISTORY_NAME, *FIGURE_NAMES):
         path = os.path.join(out, name)
         if os.path.exists(path) and not os.path.isfile(path):
@@ -328,6 +316,7 @@ def checkpoint_path(ckpt):
     Only a regular file is accepted: a FIFO would block the command, a device never end.
     """
     from ..checkpoint import kind_of
+    from ..models.base import checkpoint_file
 
     path = os.path.expanduser(ckpt)
     if os.path.isdir(path):
@@ -336,8 +325,14 @@ def checkpoint_path(ckpt):
             raise UserError(f"{ckpt!r} is a folder without a {CHECKPOINT_NAME}; give the checkpoint file "
                             "or the --out folder of a train run")
         path = ckpt = inner
-    elif not os.path.exists(path):
-        raise UserError(f"no such checkpoint: {ckpt!r}")
+    else:
+        from .runfolder import interrupted
+
+        path = checkpoint_file(path, "load")  # the rule of save and load: .npz appended if missing
+        if not os.path.exists(path):
+            given = os.path.realpath(os.path.expanduser(ckpt))  # the run folder, or its model.npz
+            raise UserError(interrupted(given) or interrupted(os.path.dirname(given))
+                            or f"no such checkpoint: {ckpt!r}")
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode):
         raise UserError(f"{ckpt!r} is {kind_of(mode)}, not a regular file: a checkpoint is a .npz file "
@@ -351,27 +346,41 @@ def checkpoint_path(ckpt):
 
 
 def load_model(ckpt):
+    """``(model, path)`` of ``CKPT``; refused when the history.json beside it belongs to another model."""
     from ..models import load
 
     path = checkpoint_path(ckpt)
+    read_run(path)
     return load(path), path
 
 
 def read_run(ckpt_path):
-    """The ``"run"`` record of the history.json beside a checkpoint, or ``{}``.
+    """The ``"run"`` record of the history.json beside a checkpoint, or ``{}`` when there is none.
 
-    Only a regular file of at most ``MAX_HISTORY`` bytes is read: a FIFO named
-    history.json would block the command, a huge one fill the memory.
+    Only a regular file is read (a FIFO named history.json would block the command). A
+    history that cannot be read, or that records the checksum of another model
+    (``checkpoint_sha256``, written by ``train``), is refused: its split would be another run's.
     """
+    from .runfolder import CHECKSUM_KEY, sha256
+
     path = os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), HISTORY_NAME)
+    if not os.path.isfile(path):
+        return {}
+    fix = "move it away and give --data (and --seed, --test-size) as used in training, or train again"
     try:
-        if not os.path.isfile(path) or os.path.getsize(path) > MAX_HISTORY:
-            return {}
+        if os.path.getsize(path) > MAX_HISTORY:
+            raise ValueError(f"it is larger than {format_bytes(MAX_HISTORY)}")
         with open(path, encoding="utf-8") as f:
             run = json.load(f).get("run", {})
-    except (OSError, ValueError, AttributeError, RecursionError):
-        return {}
-    return run if isinstance(run, dict) else {}
+        if not isinstance(run, dict):
+            raise ValueError("its 'run' entry is not an object")
+    except (OSError, ValueError, AttributeError, RecursionError) as err:
+        raise UserError(f"{path} cannot be read ({one_line(err)}): {fix}") from None
+    recorded = run.get(CHECKSUM_KEY)
+    if recorded is not None and recorded != sha256(ckpt_path):
+        raise UserError(f"{path} belongs to another model than {ckpt_path} (its {CHECKSUM_KEY} differs), so "
+                        f"its split is another run's: {fix}")
+    return run
 
 
 def is_vae(model):

@@ -143,6 +143,7 @@ def _label_agreement(model, X_train, y_train, X_test, y_test, args):
     import numpy
 
     from ..agreement import label_agreement
+    from ..backend import to_numpy
 
     if X_train.shape[0] > MAX_CLASSIFIER_TRAIN:
         keep = numpy.random.default_rng(0).permutation(X_train.shape[0])[:MAX_CLASSIFIER_TRAIN]
@@ -150,5 +151,10 @@ def _label_agreement(model, X_train, y_train, X_test, y_test, args):
     if not args.quiet:
         print(f"label agreement: training a classifier on {X_train.shape[0]:,} real digits, then reading "
               f"{args.per_label} samples of each label ...", file=sys.stderr, flush=True)
+    classes = numpy.unique(to_numpy(y_train))
+    if classes.size < 2:  # nothing to tell apart: the other numbers are still measured
+        print(f"minivae: note: no label agreement: the training digits hold only the class {classes[0]}, "
+              "and a classifier needs two", file=sys.stderr)
+        return None
     return label_agreement(model, X_train, y_train, X_test, y_test, per_class=args.per_label)
 

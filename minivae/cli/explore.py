@@ -8,6 +8,7 @@ from .common import (
     a_an, check_input_dim, common_data_options, describe_split, run_split, is_cvae, is_vae, load_model,
     positive_int, PROG, split_options, UserError,
 )
+from .common import check_output_file
 
 
 def add_parser(commands):
@@ -51,8 +52,7 @@ def run(args):
     if not is_vae(model):
         raise UserError(f"{args.checkpoint} holds {a_an(name)}; the explorer shows the mu and sigma of a vae or cvae")
     out = os.path.expanduser(args.out)
-    if os.path.isdir(out):
-        raise UserError(f"--out {args.out!r} is a folder; give a file name such as explorer.html")
+    check_output_file(out, "--out", args.out, example="explorer.html")  # before any work
     _, X, _, y, data, split = run_split(args, path)
     check_input_dim(model, X, args.checkpoint, data)
     title = args.title or f"{name} {'-'.join(map(str, (model.input_dim, *model.hidden_dims, model.latent_dim)))} " \

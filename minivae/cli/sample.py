@@ -7,7 +7,8 @@ import os
 
 from ..checkpoint import write_atomically
 from .common import (
-    a_an, check_memory, check_output_file, is_cvae, is_vae, label_list, load_model, positive_int, PROG, UserError,
+    a_an, check_memory, check_output_file, is_cvae, is_vae, label_list, load_model, positive_int, PROG, seed_int,
+    UserError,
 )
 
 #: about how much memory drawing and saving an image grid takes per image: the grid is one
@@ -39,7 +40,7 @@ examples:
     sample.add_argument("--label", type=label_list, action="append", default=None, metavar="LABEL",
                         help="cvae only (required there): the class to draw, e.g. 7; several as 3,7 or "
                              "by repeating --label; 'all' for every class")
-    sample.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: %(default)s)")
+    sample.add_argument("--seed", type=seed_int, default=0, help="seed of the latent draws (default: %(default)s)")
     sample.add_argument("--backend", choices=("numpy", "cupy"), default=None,
                         help="where to compute (default: $MINIVAE_BACKEND, else numpy)")
     sample.set_defaults(func=run)

@@ -12,7 +12,9 @@ from .common import (
     CHECKPOINT_NAME, common_data_options, data_record, float_in, HISTORY_NAME, is_cvae, is_vae,
     layer_widths, load_split, loss_unit, one_line, Parser, positive_int, PROG, UserError,
 )
-from .common import check_train_memory, check_train_out
+from . import runfolder
+from ..checkpoint import write_atomically
+from .common import check_train_memory, check_train_out, FIGURE_NAMES, seed_int
 
 KINDS = {
     "ae": ("Autoencoder", "plain autoencoder"),
@@ -125,7 +127,7 @@ def add_parser(commands):
     g.add_argument("--batch-size", type=positive_int, default=128, help="examples per step (default: %(default)s)")
     g.add_argument("--lr", type=float_in(0.0, low_open=True), default=1e-3,
                    help="learning rate of Adam (default: %(default)s)")
-    g.add_argument("--seed", type=int, default=0,
+    g.add_argument("--seed", type=seed_int, default=0,
                    help="seeds the split, the initial weights, the shuffling and the noise (default: %(default)s)")
     g.add_argument("--test-size", type=float_in(0.0, 1.0, low_open=True, high_open=True), default=0.2,
                    help="fraction of the data held out for testing (default: %(default)s)")
@@ -175,6 +177,19 @@ def _build_model(args, input_dim, n_classes):
 
 
 
+#: the option of each constructor argument that train passes from the command line
+OPTIONS = {"hidden_dims": "--hidden", "latent_dim": "--latent", "activation": "--activation", "seed": "--seed",
+           "likelihood": "--likelihood", "beta": "--beta", "sigma": "--sigma", "loss": "--loss",
+           "corruption": "--corruption", "noise": "--noise", "sparsity": "--sparsity",
+           "sparsity_weight": "--sparsity-weight", "penalty": "--penalty", "contraction": "--contraction"}
+
+
+def _name_the_option(message):
+    """``"sigma must be ..."`` -> ``"--sigma: sigma must be ..."``: a constructor's message, said as an option's."""
+    first = message.split(" ", 1)[0]
+    return f"{OPTIONS[first]}: {message}" if first in OPTIONS else message
+
+
 def _options_record(args):
     skip = {"func", "command", "kind", "out", "data", "quiet", "figures", "backend"}
     rec = {k: v for k, v in vars(args).items() if k not in skip}
@@ -221,7 +236,7 @@ def _draw_figures(model, args, history, X_test, y_test, out):
             plots.image_grid(model.sample(64), ncols=8, path=path, title="VAE samples from the prior")
 
     figures = [("reconstructions.png", recon), ("training_curves.png", curves)]
-    if model.latent_dim >= 2:
+    if model.latent_dim >= 2 and X_test.shape[0] >= 2:  # a plane of the codes needs two of them
         figures.append(("latent.png", latent))
     if is_vae(model):
         figures.append(("samples.png", samples))
@@ -230,8 +245,10 @@ def _draw_figures(model, args, history, X_test, y_test, out):
         path = os.path.join(out, filename)
         try:
             draw()
-        except (ValueError, TypeError, OSError) as err:
+        except (ValueError, TypeError) as err:
             print(f"minivae: warning: could not draw {filename}: {one_line(err)}", file=sys.stderr)
+        except OSError as err:  # a full disk fails the whole run (the old one is kept), naming the file
+            raise OSError(err.errno, err.strerror or str(err), err.filename or path) from err
         else:
             written.append(path)
     return written
@@ -242,18 +259,19 @@ def run(args):
 
     _fill_defaults(args)
     out = os.path.expanduser(args.out)
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise UserError(f"--out {args.out!r} is a file; it must be a folder (it will hold model.npz and the figures)")
+    check_train_out(out, args.out)  # before any work: a folder that cannot be written fails fast
     X_train, X_test, y_train, y_test, split = load_split(args.data, test_size=args.test_size, seed=args.seed)
     if args.limit is not None and args.limit < X_train.shape[0]:
         import numpy
 
         keep = numpy.random.default_rng(args.seed).permutation(X_train.shape[0])[:args.limit]
         X_train, y_train = X_train[keep], y_train[keep]
-    check_train_out(out, args.out)  # before training: a folder that cannot be written fails fast
     n_classes = int(max(y_train.max(), y_test.max())) + 1
     check_train_memory(args, KINDS[args.kind][0], X_train.shape[1], n_classes, X_train.shape[0])
-    model = _build_model(args, X_train.shape[1], n_classes)
+    try:
+        model = _build_model(args, X_train.shape[1], n_classes)
+    except (ValueError, TypeError) as err:  # what the model's constructor refused: name the option
+        raise UserError(_name_the_option(one_line(err))) from None
     cvae = args.kind == "cvae"
     if not args.quiet:
         arch = " -> ".join(str(d) for d in (model.input_dim, *model.hidden_dims, model.latent_dim))
@@ -268,19 +286,22 @@ def run(args):
 
     from .. import __version__
 
-    ckpt = model.save(os.path.join(out, CHECKPOINT_NAME))
     run = {"model": args.kind, "class": type(model).__name__, "data": data_record(args.data), "split": split,
            "n_train": int(X_train.shape[0]), "n_test": int(X_test.shape[0]), "options": _options_record(args),
            "seconds": seconds, "minivae_version": __version__}
     record = {k: list(v) for k, v in history.items()}
     record["run"] = run
-    history_path = os.path.join(out, HISTORY_NAME)
-    with open(history_path, "w", encoding="utf-8") as f:
-        json.dump(record, f, indent=1)
-        f.write("\n")
-    if args.figures and not args.quiet:
-        print("drawing the figures ...", file=sys.stderr, flush=True)
-    figures = _draw_figures(model, args, history, X_test, y_test, out) if args.figures else []
+    # the whole run is written into a new folder, then replaces the old run at once (cli/runfolder.py)
+    with runfolder.new_run(out, (CHECKPOINT_NAME, HISTORY_NAME, *FIGURE_NAMES)) as folder:
+        run[runfolder.CHECKSUM_KEY] = runfolder.sha256(model.save(os.path.join(folder, CHECKPOINT_NAME)))
+        text = json.dumps(record, indent=1) + "\n"
+        write_atomically(os.path.join(folder, HISTORY_NAME), lambda f: f.write(text.encode("utf-8")),
+                         what="a history")
+        if args.figures and not args.quiet:
+            print("drawing the figures ...", file=sys.stderr, flush=True)
+        drawn = _draw_figures(model, args, history, X_test, y_test, folder) if args.figures else []
+    figures = [os.path.join(out, os.path.basename(p)) for p in drawn]
+    ckpt, history_path = os.path.join(out, CHECKPOINT_NAME), os.path.join(out, HISTORY_NAME)
 
     weighted = f"recon + {model.beta:g}·KL, " if is_vae(model) and model.beta != 1 else ""
     print(f"final loss ({weighted}{loss_unit(model)}): train {history['loss'][-1]:.4f}, "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import ops
 from .._checks import check_choice
+from ..backend import module_for
 from ..layers import ACTIVATIONS
 from .base import Model, mlp
 
@@ -154,4 +155,6 @@ class Autoencoder(Model):
                 return (xp.maximum(out, 0) + xp.log1p(e) - xb * out).sum(axis=1)
             return ((out - xb) ** 2).sum(axis=1)
 
-        return self._batched(per_example, X, batch_size)
+        with module_for("numpy").errstate(over="ignore", invalid="ignore"):  # an overflow is named below
+            err = self._batched(per_example, X, batch_size)
+        return self._finite_result(err, "the reconstruction error", X)

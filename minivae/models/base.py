@@ -6,6 +6,7 @@ define ``loss_terms_and_grads``; everything else here is bookkeeping.
 from __future__ import annotations
 
 import contextvars
+import os
 from collections import namedtuple
 from contextlib import contextmanager
 
@@ -252,6 +253,28 @@ class Model:
         check_finite(out, name, source=X)
         return out
 
+    def _finite_result(self, values, what, X):
+        """``values`` (one number per example of ``X``), or a ValueError naming the cause when one overflowed.
+
+        Finite inputs and weights can still give a loss beyond the dtype's largest number
+        (inputs of 3e19 squared); it is refused, not returned as inf or NaN.
+        """
+        xp = self.xp
+        bad = ~xp.isfinite(values)
+        if not bool(bad.any()):
+            return values
+        i = int(xp.argmax(bad))
+        big = lambda a: float(xp.abs(a).max()) if a.size else 0.0  # noqa: E731
+        weights = max(big(v) for v in self.params.values())
+        raise ValueError(
+            f"{what} of example {i} overflows {self.dtype.name} (it came out {float(values[i])}): inputs up to "
+            f"{big(X):.3g} and weights up to {weights:.3g}{self._overflow_cause()} give numbers beyond the "
+            f"largest {self.dtype.name} ({float(xp.finfo(self.dtype).max):.3g})")
+
+    def _overflow_cause(self):
+        """What besides inputs and weights can make a loss overflow, for :meth:`_finite_result`."""
+        return ""
+
     def _prepare_labels(self, y, n):
         if y is not None:
             raise TypeError(f"{type(self).__name__} takes no labels; got y")
@@ -367,6 +390,8 @@ class Model:
     def save(self, path):
         """Write the model to ``path`` (``.npz`` is appended if missing) and return the path.
 
+        A ``path`` that names no file (``""``, a folder such as ``"runs/"``) is refused.
+
         What :func:`load` would refuse (an unknown class, a config it cannot read, a NaN
         or infinite weight), ``save`` refuses first with the same ``ValueError``, leaving
         any old file as it was. The file is written to a temporary file beside it and
@@ -375,7 +400,7 @@ class Model:
         """
         from .. import __version__
 
-        path = checkpoint.npz_path(path)
+        path = checkpoint_file(path, "save")
         raw, meta = checkpoint.encode_config(
             path, {"class": type(self).__name__, "version": __version__, "config": self.config()})
         arrays = {k: to_numpy(v) for k, v in self.params.items()}
@@ -414,8 +439,29 @@ def describe(path, meta):
     return cls, {k: v.shape for k, v in sized.params.items()}, sized.dtype
 
 
+def checkpoint_file(path, verb):
+    """The checkpoint file ``path`` names, by the rule ``save`` and ``load`` share: ``.npz`` appended if missing.
+
+    A name with nothing before the ``.npz`` (``""``, ``"runs/"``, ``".npz"``) names no file: refused.
+    ``load`` reads ``path`` as given only when there is no such ``.npz`` but ``path`` exists.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (str or os.PathLike); got {type(path).__name__}")
+    name = checkpoint.npz_path(path)
+    if os.path.basename(name) == ".npz":
+        raise ValueError(f"cannot {verb} {os.fspath(path)!r}: it names a folder or nothing, not a file; "
+                         "give a file name such as 'runs/model.npz'")
+    if verb == "load" and not os.path.lexists(name) and os.path.lexists(path):
+        return os.fspath(path)  # no save wrote it, but it is there: read it (and say what it is)
+    return name
+
+
 def load(path):
     """Load any model saved with ``model.save(path)``, onto the current backend.
+
+    ``path`` follows the rule of ``save``: ``.npz`` is appended if it lacks it, so
+    ``load("model")`` reads the ``model.npz`` that ``save("model")`` wrote (a file of
+    another name is read as given when no such ``.npz`` exists).
 
     The file is checked before it is trusted and sized before it is read (see
     :mod:`minivae.checkpoint`): its directory, config and array headers must agree with
@@ -431,7 +477,7 @@ def load(path):
         a config that builds no model, arrays that do not fit it, NaN or infinite
         weights. The message names the file and the problem.
     """
-    with checkpoint.Checkpoint(path) as ckpt:
+    with checkpoint.Checkpoint(checkpoint_file(path, "load")) as ckpt:
         cls, shapes, dtype = describe(ckpt.path, ckpt.meta)
         ckpt.expect(shapes, dtype, cls.__name__)
         model = cls(**ckpt.meta["config"])  # sized above: no larger than the file

@@ -370,8 +370,10 @@ class VAE(Model):
         if batch_size is None:
             batch_size = max(1, 2 ** 17 // (K * max(1, self.input_dim // 64)))
         X, c = self._inputs(X, y, check_range=True)
-        return self._map(lambda xb, cb: logmeanexp(self._log_weights(xb, cb, K), axis=0), X, c, batch_size,
-                         desc=f"log p(x), K={K}" if progress else None)
+        with module_for("numpy").errstate(over="ignore", invalid="ignore"):  # an overflow is named below
+            ll = self._map(lambda xb, cb: logmeanexp(self._log_weights(xb, cb, K), axis=0), X, c, batch_size,
+                           desc=f"log p(x), K={K}" if progress else None)
+        return self._finite_result(ll, "the log-likelihood", X)
 
     def _elbo(self, X, y, n_samples, batch_size, progress=False):
         K = check_positive_int(n_samples, "n_samples")
@@ -388,7 +390,14 @@ class VAE(Model):
             out = self._decode_batch(z, cK).reshape(K, b, self.input_dim)
             return self._log_px_given_z(out, xb).mean(axis=0) - kl
 
-        return self._map(per_example, X, c, max(1, batch_size // K), desc=f"ELBO, K={K}" if progress else None)
+        with module_for("numpy").errstate(over="ignore", invalid="ignore"):  # an overflow is named below
+            elbo = self._map(per_example, X, c, max(1, batch_size // K), desc=f"ELBO, K={K}" if progress else None)
+        return self._finite_result(elbo, "the ELBO", X)
+
+    def _overflow_cause(self):
+        if self.likelihood != "gaussian":
+            return ""
+        return f", and sigma={self.sigma:g} (squared errors weighed by 1/(2 sigma^2) = {0.5 / self.sigma**2:.3g}),"
 
     # ------------------------------------------------------------------ public inference
     def encode(self, X, *, batch_size=1024):
