@@ -37,6 +37,9 @@ _CUPY_HELP = (
 )
 
 
+#: the one-line kernel that the availability check compiles and runs: y = x + 1
+PROBE_KERNEL = ("T x", "T y", "y = x + (T)1")
+
 #: the CuPy modules that passed :func:`_load_cupy`'s checks in this process (by ``id``)
 _CHECKED = {}
 
@@ -77,7 +80,7 @@ def _load_cupy():
             "Run on a machine with an NVIDIA GPU, or use set_backend('numpy')."
         )
     try:
-        probe = cupy.ElementwiseKernel("T x", "T y", "y = x + (T)1", "minivae_probe")
+        probe = cupy.ElementwiseKernel(*PROBE_KERNEL, "minivae_probe")
         ok = bool((probe(cupy.arange(4, dtype="float32")) == cupy.arange(1, 5, dtype="float32")).all())
     except Exception as err:  # CompileException, or a missing libnvrtc
         raise BackendUnavailableError(

@@ -68,7 +68,7 @@ def cpp_source(specs):
                       f'extern "C" void {name}_{tname}({", ".join(args)}) {{',
                       "  for (long i = 0; i < n; ++i) {",
                       *(f"    {line}" for line in lines),
-                      body,
+                      body + ";",  # CuPy writes ${operation}; in its loop
                       "  }", "}", "#undef T"]
     return "\n".join(parts)
 
