@@ -167,19 +167,28 @@ def test_the_folded_adam_constants():
     assert eps_t == pytest.approx(0.01 * math.sqrt(1 - 0.75**2), rel=1e-15)
 
 
-# ---------------------------------------------------------------------- on a GPU (skipped without one)
-def _cupy():
+# ---------------------------------------------------------------------- on a GPU, and on the stand-in
+@pytest.fixture(params=["cupy", "fakecupy"])
+def gpu(request, monkeypatch):
+    """CuPy (skipped, with the reason, without a GPU), or the stand-in in its place (every run)."""
     from minivae.backend import cupy_available, module_for
 
-    ok, why = cupy_available()
-    if not ok:
-        pytest.skip(f"CuPy backend unavailable: {why}")
+    if request.param == "fakecupy":
+        from tests.conftest import use_fakecupy
+
+        if CXX is None:
+            pytest.skip("the CuPy stand-in needs a C++ compiler")
+        use_fakecupy(monkeypatch)
+    else:
+        ok, why = cupy_available()
+        if not ok:
+            pytest.skip(f"CuPy backend unavailable: {why}")
     return module_for("cupy")
 
 
-def test_gpu_ops_take_the_kernels_and_match_numpy():
+def test_gpu_ops_take_the_kernels_and_match_numpy(gpu):
     """Each op on CuPy float32 arrays (one launch) against the same op on NumPy, rtol 1e-5."""
-    cp = _cupy()
+    cp = gpu
     from minivae.backend import to_numpy
 
     rng = _rng(7)
