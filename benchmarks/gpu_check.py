@@ -3,7 +3,7 @@
 Run it from a checkout, on a machine with an NVIDIA GPU and CuPy (``pip install -e
 ".[gpu,test,data]"``; PyTorch with CUDA is optional)::
 
-    python benchmarks/gpu_check.py            # about 2-5 minutes on one GPU
+    python benchmarks/gpu_check.py            # meant to finish within 8 minutes (not yet run on a GPU)
 
 It prints, check by check, ``[ok]`` or ``[FAIL]`` with what it saw:
 

@@ -32,7 +32,8 @@ MAX_RISE = 1e4
 
 #: how many steps apart ``fit`` saves the parameters and the optimizer's memory to go back
 #: to on divergence (it reads the loss of each of those steps, so it never saves unchecked
-#: parameters; a GPU run reads it there and nowhere else but an epoch's end). Saving copies the parameters and, for Adam, both moments: together
+#: parameters; with its default log_every a GPU run reads the loss there and at each
+#: epoch's last step only). Saving copies the parameters and, for Adam, both moments: together
 #: about a tenth of a step of the 784-400-20 VAE on a CPU, so every 10 steps it costs
 #: about 1 % of the time, where saving at every step would cost 10 %
 SAVE_EVERY = 10
