@@ -208,8 +208,11 @@ def test_a_training_step_that_does_not_read_the_loss_makes_no_host_read(cp):
     opt.step, model.loss_terms_and_grads = counting_step, counting_loss
     model.fit(X, epochs=1, batch_size=8, optimizer=opt, verbose=False)  # binds the optimizer
     events.clear()
+    launches = dict(cp.LAUNCHES)
     model.fit(X, epochs=1, batch_size=8, optimizer=opt, verbose=False)
     end = count()
+    for name in ("adam", "bce_with_logits", "kl_standard_normal", "reparameterize", "relu_backward"):
+        assert cp.LAUNCHES[f"minivae_{name}"] - launches.get(f"minivae_{name}", 0) >= n_steps, name  # fused
     assert [e[0] for e in events] == ["loss", "step"] * n_steps
     at = [c for _, c in events] + [end]
     in_step = [at[2 * i + 1] - at[2 * i] for i in range(n_steps)]  # the step's loss, its read, the update

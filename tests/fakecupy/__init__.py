@@ -27,7 +27,7 @@ import numpy
 from . import _kernels, random  # noqa: F401 (cupy.random)
 from ._core import (API, HOST_READS, HostReadForbidden, apply_ufunc, check_call, forbid_host_reads,  # noqa: F401
                     ndarray, wrap)
-from ._kernels import ElementwiseKernel, precompile  # noqa: F401
+from ._kernels import LAUNCHES, ElementwiseKernel, precompile  # noqa: F401
 
 __version__ = "14.2.0 (stand-in)"
 

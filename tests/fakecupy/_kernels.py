@@ -9,6 +9,8 @@ among the inputs.
 """
 from __future__ import annotations
 
+import collections
+
 import numpy
 
 from tests.kernel_harness import Compiled
@@ -16,6 +18,9 @@ from tests.kernel_harness import Compiled
 from ._core import API, check_call, kernel_arg, ndarray
 
 _LIBRARIES = {}  # (in_params, out_params, body) -> (Compiled, its name there)
+
+#: kernel launches so far, by the kernel's name
+LAUNCHES = collections.Counter()
 
 
 def precompile(specs):
@@ -59,6 +64,7 @@ class ElementwiseKernel:
         if spec not in _LIBRARIES:
             precompile({self.name: spec})
         lib, name = _LIBRARIES[spec]
+        LAUNCHES[self.name] += 1
         if not outs:
             results = lib(name, *ins)
             results = results if isinstance(results, list) else [results]

@@ -4,9 +4,10 @@ The stand-in (``tests/fakecupy``) refuses any name or keyword that is not in tha
 so that code which runs on the stand-in does not call something CuPy lacks. CuPy cannot
 be installed here (no GPU, no CUDA), so the list is read from CuPy's *source*: the sdist
 of the version below, which holds the Python and Cython files (the wheel holds only the
-compiled ones)::
+compiled ones). ``pip download --no-binary :all: cupy`` fetches it but then fails to build
+its metadata without CUDA's headers, so fetch the file itself from PyPI's page of the
+release (https://pypi.org/project/cupy/14.2.0/#files, ``cupy-14.2.0.tar.gz``)::
 
-    pip download --no-deps --no-binary :all: cupy==14.2.0   # or fetch the .tar.gz itself
     tar xzf cupy-14.2.0.tar.gz
     python tests/fakecupy/make_api.py cupy-14.2.0 > tests/fakecupy/cupy_api.json
 
