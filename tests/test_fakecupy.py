@@ -239,3 +239,46 @@ def test_the_cli_trains_samples_and_evaluates_with_backend_cupy(cp, tmp_path, ca
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["n_examples"] == 359 and 0 < result["neg_elbo"] < 200
     assert result["log_likelihood"] >= -result["neg_elbo"] - 1e-3  # the bound holds: log p(x) >= ELBO
+
+
+def test_make_api_reads_signatures_from_python_and_cython_sources(tmp_path, capsys):
+    """The generator of cupy_api.json, on a miniature CuPy source tree."""
+    import importlib
+
+    make_api = importlib.import_module("tests.fakecupy.make_api")  # by full name: the package calls itself cupy
+
+    files = {
+        "cupy/__init__.py": "from cupy import random\nfrom cupy._core import ndarray\nfrom numpy import float32\n"
+                            "from cupy._math.sums import total as sum\nfrom cupy._math.ew import exp\n",
+        "cupy/_math/sums.py": "def total(a, axis=None, dtype=None, out=None, keepdims=False):\n    pass\n",
+        "cupy/_math/ew.py": "exp = ufunc.create_math_ufunc('exp', 1, 'cupy_exp', '')\n",
+        "cupy/_core/__init__.py": "",
+        "cupy/_core/core.pyx": "cdef class _ndarray_base:\n"
+                               "    cpdef _ndarray_base max(self, axis=None, out=None, bint keepdims=False):\n"
+                               "        pass\n"
+                               "    @property\n    def ndim(self):\n        pass\n"
+                               "    def reshape(self, *shape, order='C', copy=None):\n        pass\n",
+        "cupy/_core/_kernel.pyx": "cdef class ElementwiseKernel:\n"
+                                  "    def __init__(self, in_params, out_params, operation,\n"
+                                  "                 name='kernel', **kwargs):\n        pass\n",
+        "cupy/random/__init__.py": "def default_rng(seed=None):\n    pass\n",
+        "cupy/random/_generator_api.pyx": "class Generator:\n"
+                                          "    def random(self, size=None, dtype=numpy.float64, out=None):\n"
+                                          "        pass\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    make_api.main(str(tmp_path))
+    api = json.loads(capsys.readouterr().out)
+    assert api["cupy"]["sum"]["params"][1] == ["axis", "positional_or_keyword", "None"]
+    assert api["cupy"]["exp"] == {"kind": "ufunc"} and api["cupy"]["float32"] == {"kind": "numpy"}
+    assert api["cupy"]["random"] == {"kind": "module"}
+    assert api["ndarray"]["max"] == [["axis", "positional_or_keyword", "None"],
+                                     ["out", "positional_or_keyword", "None"],
+                                     ["keepdims", "positional_or_keyword", "False"]]  # 'bint' dropped
+    assert api["ndarray"]["ndim"] == "property"
+    assert api["ndarray"]["reshape"][0] == ["shape", "var_positional", None]
+    assert [p[0] for p in api["ElementwiseKernel.__init__"]] == ["in_params", "out_params", "operation", "name",
+                                                                 "kwargs"]
+    assert api["random.Generator"]["random"][1] == ["dtype", "positional_or_keyword", "numpy.float64"]
