@@ -37,8 +37,27 @@ _CUPY_HELP = (
 )
 
 
+#: the one-line kernel that the availability check compiles and runs: y = x + 1
+PROBE_KERNEL = ("T x", "T y", "y = x + (T)1")
+
+#: the CuPy modules that passed :func:`_load_cupy`'s checks in this process (by ``id``)
+_CHECKED = {}
+
+
+def _one_line(err):
+    """``"TypeName: first line of the message"``, at most 200 characters."""
+    first = (str(err).strip().splitlines() or [""])[0]
+    return f"{type(err).__name__}: {first}"[:200]
+
+
 def _load_cupy():
-    """Import CuPy and check that a CUDA device answers; explain what is missing."""
+    """Import CuPy and check that it can compute here; explain, in one line, what is missing.
+
+    A device count alone is not enough: a machine may have a GPU but not NVRTC (CUDA's
+    run-time compiler, which builds every ``ElementwiseKernel``) or not cuBLAS (every
+    matrix product). So the check also compiles and runs one tiny kernel and one
+    2 x 2 matrix product, once per process.
+    """
     try:
         import cupy
     except ImportError as err:
@@ -46,11 +65,13 @@ def _load_cupy():
             f"the 'cupy' backend needs the CuPy package, which is not installed ({err}). "
             + _CUPY_HELP
         ) from None
+    if id(cupy) in _CHECKED:
+        return cupy
     try:
         n_devices = cupy.cuda.runtime.getDeviceCount()
     except Exception as err:  # CUDARuntimeError when the driver or device is missing
         raise BackendUnavailableError(
-            f"the 'cupy' backend needs a CUDA device, and none could be reached ({err}). "
+            f"the 'cupy' backend needs a CUDA device, and none could be reached ({_one_line(err)}). "
             "Run on a machine with an NVIDIA GPU and driver, or use set_backend('numpy')."
         ) from None
     if n_devices < 1:
@@ -58,6 +79,31 @@ def _load_cupy():
             "the 'cupy' backend needs a CUDA device, and CuPy found none. "
             "Run on a machine with an NVIDIA GPU, or use set_backend('numpy')."
         )
+    try:
+        probe = cupy.ElementwiseKernel(*PROBE_KERNEL, "minivae_probe")
+        ok = bool((probe(cupy.arange(4, dtype="float32")) == cupy.arange(1, 5, dtype="float32")).all())
+    except Exception as err:  # CompileException, or a missing libnvrtc
+        raise BackendUnavailableError(
+            f"the 'cupy' backend needs NVRTC (CUDA's run-time compiler) to build its kernels, and "
+            f"compiling a one-line kernel failed ({_one_line(err)}). Install the CUDA toolkit's NVRTC "
+            "library (pip install nvidia-cuda-nvrtc-cu12, or CUDA 12 itself), or use set_backend('numpy')."
+        ) from None
+    if not ok:
+        raise BackendUnavailableError("the 'cupy' backend's test kernel ran but computed a wrong value "
+                                      "(y = x + 1): this GPU cannot be trusted; use set_backend('numpy').")
+    try:
+        a = cupy.asarray([[1.0, 2.0], [3.0, 4.0]], dtype="float32")
+        ok = bool(((a @ a) == cupy.asarray([[7.0, 10.0], [15.0, 22.0]], dtype="float32")).all())
+    except Exception as err:  # a missing libcublas
+        raise BackendUnavailableError(
+            f"the 'cupy' backend needs cuBLAS for its matrix products, and a 2 x 2 product failed "
+            f"({_one_line(err)}). Install it (pip install nvidia-cublas-cu12, or CUDA 12 itself), "
+            "or use set_backend('numpy')."
+        ) from None
+    if not ok:
+        raise BackendUnavailableError("the 'cupy' backend's test matrix product ran but computed a wrong "
+                                      "value: this GPU cannot be trusted; use set_backend('numpy').")
+    _CHECKED[id(cupy)] = cupy
     return cupy
 
 
@@ -91,7 +137,8 @@ def set_backend(name):
     ValueError
         For an unknown name (the message lists the valid ones).
     BackendUnavailableError
-        For "cupy" when CuPy is not installed or no CUDA device is present.
+        For "cupy" when CuPy is not installed, no CUDA device answers, or a tiny kernel
+        (NVRTC) or matrix product (cuBLAS) fails; the message names which, in one line.
     """
     key = _check_name(name)
     if key == "cupy":

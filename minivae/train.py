@@ -7,9 +7,10 @@ Two promises hold whatever happens during a run:
 
 - **divergence** (see :func:`diverged`) stops training with
   :class:`TrainingDivergedError`, and the model and the optimizer are put back together
-  to the last *saved point*: ``fit`` copies the parameters and the optimizer's memory
-  at a step whose loss passed the check, every ``SAVE_EVERY`` steps (and before the
-  first step), so they go back at most that many steps;
+  to the last *saved point*: ``fit`` reads the loss of every ``SAVE_EVERY``-th step
+  of the call (steps 0, 10, 20, ... on either backend, whatever ``log_every`` is) and,
+  when it passes the check, copies the parameters and the optimizer's memory there, so
+  they go back at most ``SAVE_EVERY`` steps, on NumPy and on CuPy alike;
 - **Ctrl-C** (``KeyboardInterrupt``) waits for the optimizer step under way to finish,
   so the model and the optimizer always stop at the end of a whole step.
 """
@@ -29,7 +30,9 @@ from .optimizer_state import FLAT  # noqa: F401 (the name of a model-bound optim
 MAX_RISE = 1e4
 
 #: how many steps apart ``fit`` saves the parameters and the optimizer's memory to go back
-#: to on divergence. Saving copies the parameters and, for Adam, both moments: together
+#: to on divergence (it reads the loss of each of those steps, so it never saves unchecked
+#: parameters; with its default log_every a GPU run reads the loss there and at each
+#: epoch's last step only). Saving copies the parameters and, for Adam, both moments: together
 #: about a tenth of a step of the 784-400-20 VAE on a CPU, so every 10 steps it costs
 #: about 1 % of the time, where saving at every step would cost 10 %
 SAVE_EVERY = 10
@@ -39,8 +42,8 @@ class TrainingDivergedError(FloatingPointError):
     """Training diverged (see :func:`diverged`).
 
     The model and the optimizer (its moments and step counts) are put back together to
-    the last saved point (at most ``SAVE_EVERY`` steps before the failure; its loss
-    passed the check), so ``fit`` can be called again, for example with a lower
+    the last saved point (at most ``SAVE_EVERY`` steps before the failure, on either
+    backend; its loss passed the check), so ``fit`` can be called again, for example with a lower
     learning rate.
     """
 
@@ -192,9 +195,12 @@ def fit(model, X, y=None, *, epochs=None, batch_size=128, optimizer=None, valida
         verbose=True, log_every=None):
     """Train ``model`` on ``X`` (and labels ``y`` for a CVAE). See :meth:`Model.fit`.
 
-    The loss of a batch is read every ``log_every`` steps (and always on the first); a
-    loss that :func:`diverged` ends training with :class:`TrainingDivergedError`, the
-    model and the optimizer back at the last saved point (see ``SAVE_EVERY``).
+    The loss of a batch is read when the steps taken in this call are a multiple of
+    ``log_every`` or of ``SAVE_EVERY``, and on each epoch's last batch (``log_every``
+    defaults to 1 on NumPy and to ``SAVE_EVERY`` on CuPy, where a read waits for the
+    device); a loss that :func:`diverged` ends training with
+    :class:`TrainingDivergedError`, the model and the optimizer back at the last saved
+    point, at most ``SAVE_EVERY`` steps earlier.
     ``Ctrl-C`` stops training at the end of the step under way (see
     :class:`_WholeSteps`): the optimizer has then taken exactly the steps whose updates
     are in the parameters.
@@ -208,7 +214,7 @@ def fit(model, X, y=None, *, epochs=None, batch_size=128, optimizer=None, valida
     batch_size = check_positive_int(batch_size, "batch_size")
     # reading the loss is free on the CPU; on a GPU it waits for the device, so check less often
     if log_every is None:
-        log_every = 1 if model.backend == "numpy" else 20
+        log_every = 1 if model.backend == "numpy" else SAVE_EVERY
     log_every = check_positive_int(log_every, "log_every")
     X, y = model._prepare(X, y, name="X")
     if validation_data is not None:
@@ -252,7 +258,8 @@ def fit(model, X, y=None, *, epochs=None, batch_size=128, optimizer=None, valida
                     if g is not grad_views[k]:  # a gradient made outside the layers (a penalty's)
                         grad_views[k][...] = g
                 loss = terms["loss"]
-                read = first is None or (i + 1) % log_every == 0 or i + 1 == n_batches
+                save_here = taken % SAVE_EVERY == 0  # a save point is only taken where its loss was read
+                read = save_here or taken % log_every == 0 or i + 1 == n_batches
                 if read:
                     value = float(loss)  # on a GPU this is the one host synchronisation
                     first = value if first is None else first
@@ -265,7 +272,7 @@ def fit(model, X, y=None, *, epochs=None, batch_size=128, optimizer=None, valida
                     per_batch.setdefault(k, []).append(v)
                 sizes.append(xb.shape[0])
                 with guard.atomic():  # Ctrl-C lands before or after a whole step, never inside
-                    if read and taken - saved.taken >= SAVE_EVERY:  # this loss passed: save here
+                    if save_here and taken > saved.taken:  # this loss was read and passed: save here
                         saved.save(taken)
                     optimizer.step(grads)
                     taken += 1

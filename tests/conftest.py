@@ -3,10 +3,12 @@
 Hypothesis profiles: ``ci`` (the default, fast) and ``thorough`` (many examples), chosen
 with ``HYPOTHESIS_PROFILE=thorough pytest``.
 
-The ``backend`` fixture runs a test on NumPy and, where CuPy and a CUDA device are
-present, on CuPy too; otherwise the CuPy case is skipped with the reason.
+The ``backend`` fixture runs a test on NumPy, on CuPy where CuPy and a CUDA device are
+present (otherwise that case is skipped with the reason), and on the CuPy path with the
+strict stand-in ``tests/fakecupy`` in place of CuPy (every run, no GPU needed).
 """
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -14,26 +16,54 @@ from hypothesis import HealthCheck, settings
 
 from minivae.backend import cupy_available, module_for
 
-settings.register_profile(
-    "ci", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
-)
-settings.register_profile(
-    "thorough", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+# the backend fixture is function-scoped (it swaps the stand-in in for each test); its
+# value and `put` hold no state that one hypothesis example could leave to the next
+_QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+settings.register_profile("ci", max_examples=20, deadline=None, suppress_health_check=_QUIET, derandomize=True)
+settings.register_profile("thorough", max_examples=500, deadline=None, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-@pytest.fixture(params=["numpy", "cupy"], scope="session")
-def backend(request):
-    """The name of a backend that can run here (CuPy is skipped, with the reason, when it cannot)."""
+def use_fakecupy(monkeypatch):
+    """Make ``import cupy`` give the strict stand-in (``tests/fakecupy``) until the test ends.
+
+    The library's kernel cache and the global backend are restored afterwards, so nothing
+    built on the stand-in outlives the test.
+    """
+    import tests.fakecupy as fakecupy
+    from minivae import backend as backend_module
+    from minivae.ops import kernels
+
+    fakecupy.precompile({"probe": backend_module.PROBE_KERNEL, **kernels._SPECS})  # one compiler call
+    monkeypatch.setitem(sys.modules, "cupy", fakecupy)
+    monkeypatch.setattr(kernels, "_BUILT", {})
+    monkeypatch.setitem(backend_module._state, "name", backend_module._state["name"])
+    return fakecupy
+
+
+@pytest.fixture(params=["numpy", "cupy", "fakecupy"])
+def backend(request, monkeypatch):
+    """The name of a backend that can run here.
+
+    ``cupy`` is skipped, with the reason, where CuPy cannot run; ``fakecupy`` runs the
+    same test on the CuPy path with the strict stand-in in place of CuPy (the fixture
+    then returns ``"cupy"``), or skips when no C++ compiler can run its kernels.
+    """
     if request.param == "cupy":
         ok, why = cupy_available()
         if not ok:
             pytest.skip(f"CuPy backend unavailable: {why}")
+    if request.param == "fakecupy":
+        from tests.kernel_harness import CXX
+
+        if CXX is None:
+            pytest.skip("the CuPy stand-in runs kernels through a C++ compiler, and none is on PATH")
+        use_fakecupy(monkeypatch)
+        return "cupy"
     return request.param
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def put(backend):
     """Move a NumPy array onto the test's backend (copy), keeping its dtype."""
     mod = module_for(backend)

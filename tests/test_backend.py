@@ -143,6 +143,65 @@ def test_cupy_installed_but_zero_devices(monkeypatch):
         minivae.set_backend("cupy")
 
 
+class _FakeCompileError(Exception):
+    """What CuPy raises when NVRTC rejects a kernel: a long, many-line message."""
+
+
+def _cupy_with(kernel=None, matmul_error=None):
+    """A module that answers like CuPy on a machine with a device, and fails where told."""
+    import numpy
+
+    cupy = _fake_cupy(lambda: 1)
+
+    def elementwise(in_params, out_params, body, name):
+        if kernel is not None:
+            raise kernel
+        return lambda x: x + 1
+
+    class Array(numpy.ndarray):
+        def __matmul__(self, other):
+            if matmul_error is not None:
+                raise matmul_error
+            return numpy.matmul(self, other)
+
+    cupy.ElementwiseKernel = elementwise
+    cupy.arange = lambda *a, **k: numpy.arange(*a, **k).view(Array)
+    cupy.asarray = lambda *a, **k: numpy.asarray(*a, **k).view(Array)
+    return cupy
+
+
+@pytest.mark.parametrize("what, fake, expected", [
+    ("NVRTC", _cupy_with(kernel=_FakeCompileError("nvrtc: error: failed to open libnvrtc-builtins.so.12\n"
+                                                  "line 2 of a long compiler log")),
+     "needs NVRTC (CUDA's run-time compiler)"),
+    ("NVRTC", _cupy_with(kernel=OSError("libnvrtc.so.12: cannot open shared object file")), "NVRTC"),
+    ("cuBLAS", _cupy_with(matmul_error=OSError("libcublas.so.12: cannot open shared object file")),
+     "needs cuBLAS for its matrix products"),
+])
+def test_cupy_with_a_device_but_without_a_library_says_which_in_one_line(monkeypatch, what, fake, expected):
+    """A device alone is not enough: the check compiles a kernel and multiplies two matrices."""
+    minivae.set_backend("numpy")
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    with pytest.raises(BackendUnavailableError) as err:
+        minivae.set_backend("cupy")
+    msg = str(err.value)
+    assert expected in msg and what in msg and "pip install" in msg
+    assert "\n" not in msg and "line 2" not in msg  # one line, the first of the error
+    assert minivae.get_backend() == "numpy"
+    ok, why = cupy_available()
+    assert not ok and why == msg
+
+
+def test_cupy_that_passes_the_checks_is_checked_once(monkeypatch):
+    fake = _cupy_with()
+    calls = []
+    make = fake.ElementwiseKernel
+    fake.ElementwiseKernel = lambda *a: calls.append(a) or make(*a)
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    assert backend.module_for("cupy") is fake and backend.module_for("cupy") is fake
+    assert len(calls) == 1
+
+
 # ---------------------------------------------------------------------------
 # dtypes
 # ---------------------------------------------------------------------------

@@ -1,94 +1,24 @@
 """The CUDA kernels of ``minivae/ops/kernels.py`` compute what their NumPy functions compute.
 
-A kernel body is C++, so these tests run it without a GPU: each body is pasted, as it
-is, into a C++ loop over the elements (the loop CuPy generates for an
-``ElementwiseKernel``), compiled with the machine's C++ compiler, called through ctypes
-on the same inputs as the NumPy function it replaces, and compared. A wrong formula in a
-kernel fails here, in every CI run, not only on a machine with a GPU. (What this cannot
-see: CUDA's own math library, which differs from the C++ one by an ulp or so; the CuPy
-parity tests at the end cover that where a GPU exists.)
+A kernel body is C++, so these tests run it without a GPU (``tests/kernel_harness.py``):
+each body is pasted, as it is, into a C++ loop over the elements (the loop CuPy
+generates for an ``ElementwiseKernel``), compiled with the machine's C++ compiler, called
+through ctypes on the same inputs as the NumPy function it replaces, and compared. A
+wrong formula in a kernel fails here, in every CI run, not only on a machine with a GPU.
+(What this cannot see: whether NVRTC, CUDA's compiler, accepts the body, and CUDA's own
+math library and fused multiply-adds, which differ from the C++ ones by an ulp or so;
+``benchmarks/gpu_check.py`` and the CuPy parity tests at the end cover those on a GPU.)
 """
 from __future__ import annotations
 
-import ctypes
 import math
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
 from minivae import Adam, ops
 from minivae.ops import kernels
-
-CXX = shutil.which("g++") or shutil.which("c++") or shutil.which("clang++")
-SCALARS = {"float64": ("double", ctypes.c_double), "float32": ("float", ctypes.c_float)}
-CTYPES = {np.float32: "float", np.float64: "double"}
-
-
-def _params(spec):
-    """``"T l, float64 inv_B"`` -> ``[("T", "l"), ("float64", "inv_B")]``."""
-    return [tuple(p.split()) for p in spec.split(",")]
-
-
-def cpp_source(specs):
-    """One C++ function per kernel and element type, with the kernel's body verbatim.
-
-    Inputs of type ``T`` are read element by element; outputs are references to their
-    element (as in CuPy, so a body may read an output it updates, as Adam's does).
-    """
-    parts = ["#include <cmath>", "using namespace std;"]
-    for name, (ins, outs, body) in specs.items():
-        for ctype in CTYPES.values():
-            args, lines = ["long n"], []
-            for typ, var in _params(ins):
-                if typ == "T":
-                    args.append(f"const T* {var}_")
-                    lines.append(f"const T {var} = {var}_[i];")
-                else:
-                    args.append(f"{SCALARS[typ][0]} {var}")
-            for _, var in _params(outs):
-                args.append(f"T* {var}_")
-                lines.append(f"T& {var} = {var}_[i];")
-            parts += [f"#define T {ctype}",
-                      f'extern "C" void {name}_{ctype}({", ".join(args)}) {{',
-                      "  for (long i = 0; i < n; ++i) {",
-                      *(f"    {line}" for line in lines),
-                      body,
-                      "  }", "}", "#undef T"]
-    return "\n".join(parts)
-
-
-class Compiled:
-    """The kernels of ``specs`` compiled for the CPU, callable like ElementwiseKernels."""
-
-    def __init__(self, specs, directory):
-        src = directory / "kernels.cpp"
-        lib = directory / "kernels.so"
-        src.write_text(cpp_source(specs))
-        done = subprocess.run([CXX, "-O2", "-std=c++17", "-shared", "-fPIC", str(src), "-o", str(lib)],
-                              capture_output=True, text=True)
-        assert done.returncode == 0, f"a kernel body does not compile:\n{done.stderr}"
-        self.lib = ctypes.CDLL(str(lib))
-        self.specs = specs
-
-    def __call__(self, name, *args):
-        """Inputs in the order of the kernel's in_params, then (optionally) its outputs."""
-        ins, outs = (_params(s) for s in self.specs[name][:2])
-        arrays = [a for (typ, _), a in zip(ins, args) if typ == "T"]
-        dtype = arrays[0].dtype
-        fn = getattr(self.lib, f"{name}_{CTYPES[dtype.type]}")
-        outputs = list(args[len(ins):]) or [np.empty_like(arrays[0]) for _ in outs]
-        call = [ctypes.c_long(arrays[0].size)]
-        for (typ, _), a in zip(ins, args):
-            if typ == "T":
-                assert a.dtype == dtype and a.flags.c_contiguous
-                call.append(a.ctypes.data_as(ctypes.c_void_p))
-            else:
-                call.append(SCALARS[typ][1](a))
-        call += [o.ctypes.data_as(ctypes.c_void_p) for o in outputs]
-        fn(*call)
-        return outputs if len(outputs) > 1 else outputs[0]
+from tests.kernel_harness import CXX, Compiled
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +117,31 @@ def test_adam_kernel_equals_the_reference_rule(cpu_kernels, dtype):
     np.testing.assert_allclose(p_k, p_ref, rtol=rtol, atol=1e-7 if dtype == np.float32 else 1e-14)
 
 
+def test_adam_kernel_computes_in_the_parameters_precision(cpu_kernels):
+    """float32 parameters: every operation in float32, as the NumPy path does it.
+
+    g++ on x86-64 (no fused multiply-add) rounds each operation as NumPy does, so one
+    step of the kernel equals, bit for bit, one step of ``Adam`` on NumPy float32 arrays;
+    and it differs from the same rule evaluated in float64 and rounded once at the end
+    (what the old kernel's float64 scalars did: they promoted every operation).
+    """
+    rng = _rng(8)
+    p, g = rng.normal(size=3000).astype(np.float32), rng.normal(size=3000).astype(np.float32)
+    g *= (10.0 ** rng.integers(-3, 2, size=3000)).astype(np.float32)
+    opt = Adam(lr=3e-3)
+    p_numpy = p.copy()
+    opt.step({"w": p_numpy}, {"w": g})
+    lr_t, eps_t = opt._folded(1)
+    p_k, m_k, v_k = p.copy(), np.zeros_like(p), np.zeros_like(p)
+    cpu_kernels("adam", g, opt.beta1, opt.beta2, lr_t, eps_t, p_k, m_k, v_k)
+    assert p_k.dtype == np.float32
+    np.testing.assert_array_equal(p_k, p_numpy)
+    g64 = g.astype(np.float64)
+    m64, v64 = (1 - opt.beta1) * g64, (1 - opt.beta2) * g64 * g64
+    p64 = (p.astype(np.float64) - lr_t * m64 / (np.sqrt(v64) + eps_t)).astype(np.float32)
+    assert not np.array_equal(p_k, p64)
+
+
 def test_the_cpu_harness_catches_a_wrong_kernel(tmp_path):
     """The check can fail: exp(logvar) in place of exp(logvar / 2), a known VAE bug."""
     if CXX is None:
@@ -212,19 +167,28 @@ def test_the_folded_adam_constants():
     assert eps_t == pytest.approx(0.01 * math.sqrt(1 - 0.75**2), rel=1e-15)
 
 
-# ---------------------------------------------------------------------- on a GPU (skipped without one)
-def _cupy():
+# ---------------------------------------------------------------------- on a GPU, and on the stand-in
+@pytest.fixture(params=["cupy", "fakecupy"])
+def gpu(request, monkeypatch):
+    """CuPy (skipped, with the reason, without a GPU), or the stand-in in its place (every run)."""
     from minivae.backend import cupy_available, module_for
 
-    ok, why = cupy_available()
-    if not ok:
-        pytest.skip(f"CuPy backend unavailable: {why}")
+    if request.param == "fakecupy":
+        from tests.conftest import use_fakecupy
+
+        if CXX is None:
+            pytest.skip("the CuPy stand-in needs a C++ compiler")
+        use_fakecupy(monkeypatch)
+    else:
+        ok, why = cupy_available()
+        if not ok:
+            pytest.skip(f"CuPy backend unavailable: {why}")
     return module_for("cupy")
 
 
-def test_gpu_ops_take_the_kernels_and_match_numpy():
+def test_gpu_ops_take_the_kernels_and_match_numpy(gpu):
     """Each op on CuPy float32 arrays (one launch) against the same op on NumPy, rtol 1e-5."""
-    cp = _cupy()
+    cp = gpu
     from minivae.backend import to_numpy
 
     rng = _rng(7)

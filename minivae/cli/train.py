@@ -288,7 +288,8 @@ def run(args):
 
     run = {"model": args.kind, "class": type(model).__name__, "data": data_record(args.data), "split": split,
            "n_train": int(X_train.shape[0]), "n_test": int(X_test.shape[0]), "options": _options_record(args),
-           "seconds": seconds, "minivae_version": __version__}
+           "seconds": seconds, "minivae_version": __version__,
+           "backend": model.backend}  # the same seed gives other numbers on a GPU (cuRAND)
     record = {k: list(v) for k, v in history.items()}
     record["run"] = run
     # the whole run is written into a new folder, then replaces the old run at once (cli/runfolder.py)

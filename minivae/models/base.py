@@ -336,8 +336,9 @@ class Model:
         verbose : bool
             A progress bar per epoch and one line per epoch.
         log_every : int, optional
-            Read the loss every this many steps (default: every step on NumPy, every 20
-            on CuPy, where reading it waits for the GPU).
+            Read the loss every this many steps (default: every step on NumPy, every
+            ``minivae.train.SAVE_EVERY`` = 10 on CuPy, where reading it waits for the
+            GPU); it is read every ``SAVE_EVERY`` steps and at each epoch's end anyway.
 
         Returns
         -------

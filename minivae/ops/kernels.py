@@ -65,14 +65,19 @@ _SPECS = {
         "dx = dout * (T)(x > (T)0);",
     ),
     # Adam._update (optim.py, §8), with the bias corrections folded into lr_t and eps_t:
-    # the two moments and the parameter, read and written once.
+    # the two moments and the parameter, read and written once. Every operation on the
+    # arrays is in T, the parameters' dtype (float32 for float32 parameters), in the order
+    # of the NumPy path (_adam_chunks): beta and 1 - beta are rounded to T from float64,
+    # as NumPy rounds the Python floats it is given, and lr_t, eps_t are cast to T by CuPy.
     "adam": (
-        "T g, float64 beta1, float64 beta2, float64 lr_t, float64 eps_t",
+        "T g, float64 beta1, float64 beta2, T lr_t, T eps_t",
         "T p, T m, T v",
         """
-        m = beta1 * m + (1 - beta1) * g;
-        v = beta2 * v + (1 - beta2) * g * g;
-        p -= lr_t * m / (sqrt(v) + eps_t);
+        const T b1 = (T)beta1, c1 = (T)(1.0 - beta1);
+        const T b2 = (T)beta2, c2 = (T)(1.0 - beta2);
+        m = m * b1 + g * c1;
+        v = v * b2 + (g * g) * c2;
+        p -= (m / (sqrt(v) + eps_t)) * lr_t;
         """,
     ),
 }
