@@ -3,15 +3,28 @@ r"""What a wrong gradient's numbers say about the mistake (docs/derivations.md �
 A gradient check tells you *that* a backward pass is wrong and where its worst entry
 is. The numbers often tell more. A gradient that is 0.2 times the true one everywhere,
 with a batch of 5, lost a factor :math:`1/B`; one that is exactly :math:`-1` times it has
-a sign flipped; one that is wrong only where the input is negative mishandles that
+a sign flipped; one that is wrong exactly where the input is negative mishandles that
 side of a kink; one that is non-zero exactly where the true one is zero has its mask
 the wrong way round. The functions here look for such patterns and say what they see,
 in one sentence each. They read the numbers only: they never guess at the code.
 
+A pattern seen on one input may be an accident of that input: on a 1×1 array every
+ratio is "a constant", and where every x is negative every error is "where x < 0". So a
+pattern is a :class:`Clue`: a sentence *and* a test that can be run on the evidence of
+any other input (a :class:`View`: the value under test, the truth, the arrays that
+share its indices, the batch size). A clue is said only when its test holds on every
+view where it is defined and says something on at least one (:func:`verified`): a
+constant factor needs an input with two distinct entries, a place ("where x < 0") an
+input with entries on both sides.
+
 Used by :func:`minivae.gradcheck.check_pair` and :func:`~minivae.gradcheck.check_scalar`
-(the ``clues`` of a failed report) and by the exercise checker (:mod:`minivae.exercises`).
+(the ``clues`` of a failed report, judged on their one input) and by the exercise
+checker (:mod:`minivae.exercises`), which judges them on every case of an exercise.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
 
 from .backend import module_for, to_numpy
 
@@ -25,15 +38,112 @@ def _host(a):
     return np.asarray(to_numpy(a), dtype=np.float64)
 
 
+# ---------------------------------------------------------------------- the evidence
+@dataclass(frozen=True)
+class View:
+    """The evidence of one input: the value under test, the truth, and what lies beside them.
+
+    Attributes
+    ----------
+    analytic, numeric : arrays
+        The value under test and the reference (its shape may differ from the reference's).
+    inputs : dict
+        Name -> array sharing the reference's indices (``x`` for ``dx``): where a
+        place clue ("wrong exactly where x < 0") may look. Never an array that merely
+        has the same shape.
+    batch : int, array or None
+        B; an array of one B per entry when the entries are the scalars of several inputs.
+    tol, floor, abs_floor : float
+        The relative-error test of :func:`minivae.gradcheck.relative_error`.
+    """
+
+    analytic: object
+    numeric: object
+    inputs: dict = field(default_factory=dict)
+    batch: object = None
+    tol: float = 1e-6
+    floor: float = 1e-3
+    abs_floor: float = 1e-10
+
+    def __post_init__(self):
+        object.__setattr__(self, "analytic", _host(self.analytic))
+        object.__setattr__(self, "numeric", _host(self.numeric))
+        object.__setattr__(self, "inputs", {k: _host(v) for k, v in self.inputs.items()})
+
+    @property
+    def fits(self):
+        """Whether the value has the reference's shape and is finite."""
+        a = self.analytic
+        return a.shape == self.numeric.shape and bool(np.isfinite(a).all())
+
+    @property
+    def scale(self):
+        a, n = self.analytic, self.numeric
+        return max(float(np.abs(a).max(initial=0.0)), float(np.abs(n).max(initial=0.0)))
+
+    @property
+    def wrong(self):
+        """The entries whose relative error exceeds ``tol`` (the value must fit)."""
+        a, n = self.analytic, self.numeric
+        denom = np.maximum(np.maximum(np.abs(a), np.abs(n)), max(self.floor * self.scale, self.abs_floor))
+        return np.abs(a - n) / denom > self.tol
+
+
+@dataclass(frozen=True)
+class Clue:
+    """One sentence about a wrong value, with the test that makes it true.
+
+    ``test(view)`` is ``True`` when the sentence holds on that view and says something
+    there, ``False`` when it is false there, ``None`` when it is not defined there or
+    holds only trivially (a "constant" ratio of a single entry). ``kind`` groups clues
+    that compete: of those that hold, only the first of a kind is said.
+    """
+
+    kind: str
+    text: str
+    test: Callable = field(repr=False, compare=False)
+
+    def holds(self, view):
+        """The test on ``view``; an error while testing counts as false."""
+        try:
+            return self.test(view)
+        except (ValueError, TypeError, IndexError, ZeroDivisionError):
+            return False
+
+
+def verified(candidates, views):
+    """The candidates whose test is never false on ``views`` and true on one, one per kind."""
+    kept, kinds = [], set()
+    for clue in candidates:
+        if clue.kind in kinds:
+            continue
+        results = [clue.holds(v) for v in views]
+        if False not in results and True in results:
+            kept.append(clue)
+            kinds.add(clue.kind)
+    return kept
+
+
+# ---------------------------------------------------------------------- factors
 def _factors(batch):
-    """Simple factors a formula gains or loses, simplest first: ``[(name, value), ...]``."""
-    B = batch if batch is not None and batch > 1 else None
-    out = [("1/B", 1.0 / B), ("B", float(B))] if B else []
-    out += [("2", 2.0), ("1/2", 0.5)]
-    if B:
-        out += [("2/B", 2.0 / B), ("B/2", B / 2.0), ("1/(2B)", 0.5 / B), ("2B", 2.0 * B),
-                ("1/B²", 1.0 / B**2), ("B²", float(B * B))]
-    return out + [("4", 4.0), ("1/4", 0.25)]
+    """Simple factors a formula gains or loses, simplest first: ``[(name, f(B)), ...]``."""
+    out = []
+    if batch is not None and np.all(np.asarray(batch) > 1):
+        out = [("1/B", lambda B: 1.0 / B), ("B", lambda B: 1.0 * B)]
+    out += [("2", lambda B: 2.0), ("1/2", lambda B: 0.5)]
+    if out[0][0] == "1/B":
+        out += [("2/B", lambda B: 2.0 / B), ("B/2", lambda B: B / 2.0), ("1/(2B)", lambda B: 0.5 / B),
+                ("2B", lambda B: 2.0 * B), ("1/B²", lambda B: 1.0 / B**2), ("B²", lambda B: 1.0 * B * B)]
+    return out + [("4", lambda B: 4.0), ("1/4", lambda B: 0.25)]
+
+
+def _named(r, batch):
+    """``(name, f)`` of the factor ``r`` (signed), or ``None``."""
+    for name, f in _factors(batch):
+        value = float(np.asarray(f(batch)).ravel()[0])
+        if abs(abs(r) - value) <= SAME * value:
+            return (name, f) if r > 0 else (f"-{name}", lambda B, f=f: -f(B))
+    return None
 
 
 def name_factor(r, batch=None):
@@ -42,24 +152,49 @@ def name_factor(r, batch=None):
     >>> name_factor(0.2, batch=5), name_factor(-2.0), name_factor(0.37)
     ('1/B', '-2', None)
     """
-    for name, value in _factors(batch):
-        if abs(abs(r) - value) <= SAME * value:
-            return name if r > 0 else f"-{name}"
-    return None
+    found = _named(r, batch)
+    return found[0] if found else None
 
 
-def _constant_ratio(a, n, mask, scale):
-    """The constant ``r`` with ``a = r n`` on ``mask``, or ``None`` if there is none."""
+def _ratio_holds(view, f, mask):
+    """Whether ``analytic = f · numeric`` on ``mask`` (see :class:`Clue` for the three answers)."""
+    a, n = view.analytic, view.numeric
+    if not mask.any():
+        return None
+    f = np.broadcast_to(np.asarray(f, dtype=np.float64), a.shape)
+    scale = view.scale
+    if np.abs(a[mask] - f[mask] * n[mask]).max() > SAME * max(scale, 1e-300):
+        return False
     sig = mask & (np.abs(n) > 1e-3 * scale)
     if not sig.any():
         return None
-    r = a[sig] / n[sig]
-    r0 = float(np.median(r))
-    if np.abs(r - r0).max() > SAME * max(abs(r0), 1e-300):
+    if (np.abs(a[sig] / n[sig] - f[sig]) > SAME * np.maximum(np.abs(f[sig]), 1.0)).any():
+        return False
+    return True if np.unique(n[sig]).size >= 2 else None  # one distinct entry: any ratio is "constant"
+
+
+def _constant_ratio(view, mask):
+    """The constant ``r`` with ``a = r n`` on ``mask`` of this view, or ``None``."""
+    a, n = view.analytic, view.numeric
+    sig = mask & (np.abs(n) > 1e-3 * view.scale)
+    if not sig.any():
         return None
-    if np.abs(a[mask] - r0 * n[mask]).max() > SAME * scale:  # the small entries must agree too
-        return None
-    return r0
+    r0 = float(np.median(a[sig] / n[sig]))
+    return r0 if _ratio_holds(view, r0, mask) is not None else None
+
+
+def _factor_of(view, r):
+    """``(name or None, f)``: ``r`` named from B where it can be, else the plain constant."""
+    named = _named(r, view.batch)
+    return named if named else (None, lambda B, r=r: r)
+
+
+def _at(factor, view):
+    """The factor ``(name, f)`` on this view: ``f(B)``, or ``None`` where it needs a B the view lacks."""
+    name, f = factor
+    if name is not None and "B" in name:
+        return None if view.batch is None else f(view.batch)
+    return f(None)
 
 
 def describe_ratio(name, r, batch=None, *, truth="the true gradient", where="everywhere"):
@@ -73,49 +208,209 @@ def describe_ratio(name, r, batch=None, *, truth="the true gradient", where="eve
     if expr is None:
         return (f"{name} is a constant {r:.4g} times {truth}{where}: the formula's shape is right, "
                 "a constant factor is wrong")
-    unit = f" (B = {batch}, the batch size)" if "B" in expr else ""
-    value = f"{r:.4g}" if f"{r:.4g}" == expr else f"{r:.4g} = {expr}"
+    unit = f" (B = {batch}, the batch size)" if "B" in expr and np.ndim(batch) == 0 else ""
+    value = f"{r:.4g}" if f"{r:.4g}" == expr or np.ndim(batch) else f"{r:.4g} = {expr}"
     return f"{name} is {value} times {truth}{where}{unit}"
 
 
-def shape_clue(name, got, expected):
-    """One sentence about a returned array of shape ``got`` where ``expected`` belongs."""
-    got, expected = tuple(got), tuple(expected)
-    head = f"{name} has shape {got}; expected {expected}"
-    if len(got) == 2 and got == expected[::-1]:
-        return f"{head}, the shape of its transpose: a transpose is missing or extra"
-    if len(got) == len(expected) + 1 and got[1:] == expected:
-        return f"{head}: it kept the batch axis, so a sum over the examples is missing"
-    if len(got) == len(expected) + 1 and got[:-1] == expected:
-        return f"{head}: it kept a last axis of size {got[-1]} that should have been summed"
-    if len(got) + 1 == len(expected) and got in (expected[1:], expected[:-1]):
-        return f"{head}: an axis was summed (or averaged) away that should stay"
-    return head
+# ---------------------------------------------------------------------- the tests, one per pattern
+def _fits(test):
+    def run(view):
+        return test(view) if view.fits else False
+    return run
 
 
-def _where(name, wrong, inputs):
-    """Where the wrong entries are, if that is a recognisable place."""
-    for iname, arr in inputs.items():
-        if tuple(arr.shape) != wrong.shape:
+def _ratio_test(factor):
+    @_fits
+    def test(view):
+        f = _at(factor, view)
+        return None if f is None else _ratio_holds(view, f, np.ones(view.analytic.shape, bool))
+    return test
+
+
+def _ratio_on(factor, view, mask):
+    """Whether the factor holds on ``mask`` (``None`` where the view lacks the B it needs)."""
+    if factor is None:
+        return None
+    f = _at(factor, view)
+    return None if f is None else _ratio_holds(view, f, mask)
+
+
+def _transpose_test(view):
+    a, n = view.analytic, view.numeric
+    if n.ndim != 2 or a.shape != n.shape[::-1] or not np.isfinite(a).all():
+        return False
+    if n.shape[0] == n.shape[1] and np.allclose(n, n.T, rtol=SAME, atol=SAME * view.scale):
+        return None  # a symmetric truth is its own transpose
+    return bool(np.allclose(a, n.T, rtol=SAME, atol=SAME * view.scale))
+
+
+@_fits
+def _mask_test(view):
+    scale = view.scale
+    on, true_on = np.abs(view.analytic) > 1e-3 * scale, np.abs(view.numeric) > 1e-3 * scale
+    if not (on.any() and true_on.any()):
+        return None
+    # disjoint AND covering: off where the truth is on, on where it is off (a threshold elsewhere fails this)
+    return bool(not (on & true_on).any() and (on | true_on).all())
+
+
+def _place_test(iname, sign, factor=None):
+    @_fits
+    def test(view):
+        x = view.inputs.get(iname)
+        if x is None or x.shape != view.analytic.shape:
+            return None
+        mask = x < 0 if sign < 0 else x > 0
+        if not (view.wrong == mask).all():
+            return False
+        if _ratio_on(factor, view, mask) is False:
+            return False
+        return True if mask.any() and not mask.all() else None
+    return test
+
+
+def _lines_test(axis, factor=None):
+    """Errors fill whole lines (columns for ``axis=0``, rows for 1), some lines are right, and
+    (given a factor) the wrong ones are that factor times the truth."""
+    @_fits
+    def test(view):
+        a = view.analytic
+        if a.ndim != 2 or min(a.shape) < 2:
+            return None
+        wrong = view.wrong
+        hit = wrong.any(axis=axis)
+        if not (wrong == np.expand_dims(hit, axis)).all() or hit.all():
+            return False
+        if _ratio_on(factor, view, wrong) is False:
+            return False
+        return True if hit.any() else None
+    return test
+
+
+# ---------------------------------------------------------------------- reading one view
+def candidates(name, view, truth="the true gradient"):
+    """The clues this view suggests, most specific first (each still to be :func:`verified`)."""
+    a, n = view.analytic, view.numeric
+    if a.shape != n.shape:
+        return shape_candidates(name, a.shape, n.shape, view.batch)
+    if not np.isfinite(a).all():
+        bad = int((~np.isfinite(a) & np.isfinite(n)).sum())
+        text = (f"{name} holds {bad} NaN or infinite entr{'y' if bad == 1 else 'ies'} where {truth} is finite: "
+                "something overflows (an exp of a large number?) or divides by zero")
+        return [Clue("finite", text, lambda v: True if (~np.isfinite(v.analytic) & np.isfinite(v.numeric)).any()
+                     else None)] if bad else []
+    if not a.size or not view.wrong.any():
+        return []
+    found = []
+    r = _constant_ratio(view, np.ones(a.shape, bool))
+    if r is not None:
+        where = "everywhere" if a.size > 1 else ""
+        found.append(Clue("ratio", describe_ratio(name, r, view.batch, truth=truth, where=where),
+                          _ratio_test(_factor_of(view, r))))
+    if a.ndim == 2 and a.shape[0] == a.shape[1] > 1:
+        found.append(Clue("transpose", f"{name} is the transpose of {truth}: a transpose is missing or extra",
+                          _transpose_test))
+    found.append(Clue("mask", f"{name} is non-zero exactly where {truth} is zero, and zero where it is not: "
+                              "a mask (a comparison) is the wrong way round", _mask_test))
+    wrong = view.wrong
+    for iname, x in view.inputs.items():
+        if x.shape != a.shape:
             continue
-        for op, other, mask in (("< 0", "> 0", arr < 0), ("> 0", "< 0", arr > 0)):
-            if (wrong == mask).all():
-                return f"{name} is wrong exactly where {iname} {op} (and right where {iname} {other})"
-    if wrong.ndim == 2:
+        for sign, op, other in ((-1, "< 0", "> 0"), (1, "> 0", "< 0")):
+            mask = x < 0 if sign < 0 else x > 0
+            if not (wrong == mask).all():
+                continue
+            place = f"{name} is wrong exactly where {iname} {op} (and right where {iname} {other})"
+            r = _constant_ratio(view, mask)
+            if r is not None:
+                found.append(Clue("place", f"{place}; there, " + describe_ratio("it", r, view.batch, truth=truth,
+                                                                                 where=""),
+                                  _place_test(iname, sign, _factor_of(view, r))))
+            found.append(Clue("place", place, _place_test(iname, sign)))
+    if a.ndim == 2:
         for axis, what in ((0, "column"), (1, "row")):
             hit = wrong.any(axis=axis)
-            if not hit.all():
-                idx = [int(i) for i in np.flatnonzero(hit)]
-                shown = ", ".join(map(str, idx[:6])) + (", ..." if len(idx) > 6 else "")
-                s = "s" if len(idx) > 1 else ""
-                extra = " (whole examples of the batch)" if what == "row" and (wrong == hit[:, None]).all() else ""
-                return f"{name} is wrong only in {what}{s} {shown} of {wrong.shape[1 - axis]}{extra}"
-    return None
+            if hit.all():
+                continue
+            idx = [int(i) for i in np.flatnonzero(hit)]
+            shown = ", ".join(map(str, idx[:6])) + (", ..." if len(idx) > 6 else "")
+            s = "s" if len(idx) > 1 else ""
+            lines = f"{name} is wrong in whole {what}s only, and right in the others (here {what}{s} {shown} of " \
+                    f"{a.shape[1 - axis]})"
+            r = _constant_ratio(view, wrong)
+            if r is not None:
+                found.append(Clue("lines", f"{lines}; there, " + describe_ratio("it", r, view.batch, truth=truth,
+                                                                                 where=""),
+                                  _lines_test(axis, _factor_of(view, r))))
+            found.append(Clue("lines", lines, _lines_test(axis)))
+    return found
 
 
+# ---------------------------------------------------------------------- shapes
+def _shape_patterns(got, expected):
+    """``[(kind, sentence, test(got, expected, B))]`` for a value of shape ``got`` where ``expected`` belongs."""
+    g, e = tuple(got), tuple(expected)
+
+    def ambiguous_if_b1(ok):
+        return lambda g, e, B: (None if ok(g, e, 1) else False) if B is None or np.any(np.asarray(B) == 1) \
+            else ok(g, e, B)
+
+    return [
+        ("transpose", "the shape of its transpose: a transpose is missing or extra",
+         lambda g, e, B: len(e) == 2 and e[0] != e[1] and g == e[::-1]),
+        ("extra-axis", "it kept the batch axis (one row per example), so a sum over the examples is missing",
+         ambiguous_if_b1(lambda g, e, B: g == (B, *e))),
+        ("extra-axis", "an extra first axis of size 1, also where B > 1, so not the batch axis: a sum with "
+                       "keepdims=True, or an [np.newaxis], adds one",
+         ambiguous_if_b1(lambda g, e, B: g == (1, *e))),
+        ("extra-axis", f"one axis too many, at the end (of size {g[-1] if g else 0} here)",
+         lambda g, e, B: len(g) == len(e) + 1 and g[:-1] == e),
+        ("lost-axis", "it lacks the batch axis (one row per example): a sum or a mean over the examples that "
+                      "should not be there",
+         ambiguous_if_b1(lambda g, e, B: len(e) > 1 and e == (B, *g))),
+        ("lost-axis", "an axis was summed (or averaged) away that should stay",
+         lambda g, e, B: len(g) + 1 == len(e) and g in (e[1:], e[:-1])),
+        ("wrong-axis", "one entry per example (B of them) where one per column belongs: the sum ran over the "
+                       "wrong axis (the examples are axis 0)",
+         ambiguous_if_b1(lambda g, e, B: len(g) == len(e) == 1 and g == (B,) != e)),
+        ("squeezed", "an axis of size 1 is missing (np.squeeze, or an index like [:, 0], drops one)",
+         lambda g, e, B: 1 in e and g == tuple(d for d in e if d != 1)),
+    ]
+
+
+def shape_candidates(name, got, expected, batch=None):
+    """The shape clues for a value of shape ``got`` where ``expected`` belongs (true on this view)."""
+    g, e = tuple(got), tuple(expected)
+    found = []
+    for kind, text, ok in _shape_patterns(g, e):
+        if ok(g, e, batch) is True:
+            def test(view, ok=ok):
+                a, n = view.analytic.shape, view.numeric.shape
+                return False if a == n else ok(a, n, view.batch)
+            found.append(Clue(kind, f"{name} has shape {g} where {e} belongs: {text}", test))
+    return found
+
+
+def shape_clue(name, got, expected, batch=None):
+    """One sentence about a returned array of shape ``got`` where ``expected`` belongs.
+
+    Only what holds for this shape and this B is said: with B = 1 the batch axis cannot
+    be told from an axis of size 1, and then neither is named.
+    """
+    if not isinstance(got, (tuple, list)):  # no shape at all: say what it is
+        return f"{name} has {got}; expected shape {tuple(expected)}"
+    got, expected = tuple(got), tuple(expected)
+    view_b = None if batch is None else int(batch)
+    for clue in shape_candidates(name, got, expected, view_b):
+        return clue.text
+    return f"{name} has shape {got}; expected {expected}"
+
+
+# ---------------------------------------------------------------------- one input
 def clues(name, analytic, numeric, *, tol=1e-6, floor=1e-3, abs_floor=1e-10, batch=None, inputs=None,
           truth="the true gradient"):
-    """Sentences about what is wrong with the array ``analytic``, judged against ``numeric``.
+    """Sentences about what is wrong with the array ``analytic``, judged against ``numeric`` on this input alone.
 
     Parameters
     ----------
@@ -129,44 +424,18 @@ def clues(name, analytic, numeric, *, tol=1e-6, floor=1e-3, abs_floor=1e-10, bat
     batch : int, optional
         The batch size B, so that a factor of 0.2 with B = 5 is named ``1/B``.
     inputs : dict, optional
-        Name -> array: arrays of the same shape (the inputs, ``dout``) whose signs may
-        mark where the mistake lives (``"wrong exactly where x < 0"``).
+        Name -> array sharing the indices of ``analytic`` (the input this is the gradient
+        of, say): where a place clue may look (``"wrong exactly where x < 0"``).
     truth : str
         How the sentences call the reference.
 
     Returns
     -------
     list of str
-        Empty when the numbers show no pattern (or nothing is wrong).
+        Empty when the numbers show no pattern that this input can support (a 1×1 input
+        supports no constant factor), or when nothing is wrong.
     """
-    a, n = _host(analytic), _host(numeric)
-    if a.shape != n.shape:
-        return [shape_clue(name, a.shape, n.shape)]
-    if not a.size:
-        return []
-    if not np.isfinite(a).all():
-        bad = int((~np.isfinite(a)).sum())
-        return [f"{name} holds {bad} NaN or infinite entr{'y' if bad == 1 else 'ies'} where {truth} is finite: "
-                "something overflows (an exp of a large number?) or divides by zero"]
-    scale = max(float(np.abs(a).max()), float(np.abs(n).max()))
-    denom = np.maximum(np.maximum(np.abs(a), np.abs(n)), max(floor * scale, abs_floor))
-    wrong = np.abs(a - n) / denom > tol
-    if not wrong.any():
-        return []
-    found = []
-    r = _constant_ratio(a, n, np.ones(a.shape, bool), scale)
-    if r is not None:
-        return [describe_ratio(name, r, batch, truth=truth, where="everywhere" if a.size > 1 else "")]
-    if a.ndim == 2 and a.shape[0] == a.shape[1] > 1 and np.allclose(a, n.T, rtol=SAME, atol=SAME * scale):
-        return [f"{name} is the transpose of {truth}: a transpose is missing or extra"]
-    on, true_on = np.abs(a) > floor * scale, np.abs(n) > floor * scale
-    if on.any() and true_on.any() and not (on & true_on).any() and (on | true_on).all():
-        found.append(f"{name} is non-zero exactly where {truth} is zero, and zero where it is not: "
-                     "a mask (a comparison) is the wrong way round")
-    place = _where(name, wrong, inputs or {})
-    if place is not None:
-        r = _constant_ratio(a, n, wrong, scale)
-        if r is not None:
-            place += "; there, " + describe_ratio("it", r, batch, truth=truth, where="")
-        found.append(place)
-    return found
+    view = View(analytic, numeric, dict(inputs or {}), batch, tol, floor, abs_floor)
+    if view.analytic.shape != view.numeric.shape:
+        return [shape_clue(name, view.analytic.shape, view.numeric.shape, batch)]
+    return [c.text for c in verified(candidates(name, view, truth), [view])]

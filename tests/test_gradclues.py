@@ -58,13 +58,14 @@ def test_errors_in_one_column_and_their_factor():
         return dx, dW, db
 
     report = check_pair(ops.dense_forward, dense_with(one_column), X, W, b)
-    assert report.clues == ["the gradient for W is wrong only in column 1 of 4; there, it is 2 times the true one"]
+    assert report.clues == ["the gradient for W is wrong in whole columns only, and right in the others "
+                            "(here column 1 of 4); there, it is 2 times the true one"]
 
 
 def test_a_transposed_gradient_is_named_in_the_shape_error():
     with pytest.raises(ValueError, match="shape of its transpose"):
         check_pair(ops.dense_forward, dense_with(lambda dx, dW, db, dout, c: (dx, dW.T, db)), X, W, b)
-    assert "a sum over the examples is missing" in shape_clue("db", (5, 4), (4,))
+    assert "a sum over the examples is missing" in shape_clue("db", (5, 4), (4,), batch=5)
 
 
 def test_check_scalar_names_the_batch_factor_when_told_the_batch():

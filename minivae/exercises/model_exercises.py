@@ -84,6 +84,7 @@ def _sparsity_case(h, rho, beta):
 
 
 def _sparsity_meaning(case, outs):
+    """P is never negative and is 0 where every mean activation is rho; dh is the same in every row."""
     P, dh = float(outs["P"]), np.asarray(outs["dh"])
     h, rho = case.args[0], case.args[1]
     if P < -1e-12:
@@ -113,6 +114,7 @@ def _contractive_case(h, W, lam):
 
 
 def _contractive_meaning(case, outs):
+    """P is never negative, and 0 for W = 0."""
     P = float(outs["P"])
     if P < 0:
         return f"P is {P:.4g}: a sum of squares is never negative"

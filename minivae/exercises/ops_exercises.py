@@ -15,6 +15,7 @@ from .spec import Case, Exercise
 
 
 def _exact_relu(case, outs):
+    """dx is exactly 0 where x < 0 and exactly dout where x > 0."""
     x, dout, dx = case.arrays["x"], case.arrays["dout"], np.asarray(outs["dx"])
     if not (dx[x < 0] == 0).all():
         return "dx must be exactly 0 where x < 0: a ReLU that is off passes no gradient at all"
@@ -24,6 +25,7 @@ def _exact_relu(case, outs):
 
 
 def _sigmoid_bound(case, outs):
+    """dx is finite and |dx| ≤ |dout|/4."""
     dx, dout = np.asarray(outs["dx"]), case.arrays["dout"]
     if not np.isfinite(dx).all():
         return "dx must be finite even where the sigmoid saturates (σ(x) = 0 or 1 exactly)"
@@ -33,12 +35,14 @@ def _sigmoid_bound(case, outs):
 
 
 def _tanh_bound(case, outs):
+    """|dx| ≤ |dout|."""
     if (np.abs(np.asarray(outs["dx"])) > np.abs(case.arrays["dout"]) * (1 + 1e-12)).any():
         return "|dx| must be at most |dout|: tanh's slope 1 − tanh² never exceeds 1"
     return None
 
 
 def _mse_meaning(case, outs):
+    """the loss is never negative, and it and dpred are 0 where pred = target."""
     pred, target = case.args
     loss = float(outs["loss"])
     if loss < 0:
@@ -49,6 +53,7 @@ def _mse_meaning(case, outs):
 
 
 def _bce_meaning(case, outs):
+    """the loss and dlogits are finite for any logit, and the loss is never negative for 0/1 targets."""
     loss, d = float(outs["loss"]), np.asarray(outs["dlogits"])
     if not (np.isfinite(loss) and np.isfinite(d).all()):
         return (f"the loss or its gradient is not finite for logits up to {np.abs(case.args[0]).max():g}: "
@@ -60,6 +65,7 @@ def _bce_meaning(case, outs):
 
 
 def _kl_meaning(case, outs):
+    """the KL is never negative, and 0 at mu = 0, logvar = 0."""
     mu, logvar = case.args
     kl = float(outs["kl"])
     if kl < 0:
@@ -70,6 +76,7 @@ def _kl_meaning(case, outs):
 
 
 def _reparam_meaning(case, outs):
+    """dmu is dz itself, and dlogvar is ½·dz·(z − mu)."""
     dz, logvar, eps = case.arrays["dz"], case.arrays["logvar"], case.arrays["eps"]
     if not np.array_equal(np.asarray(outs["dmu"]), dz):
         return "dmu must equal dz exactly: z = mu + sigma·eps moves one for one with mu"
