@@ -55,6 +55,9 @@ class View:
         B; an array of one B per entry when the entries are the scalars of several inputs.
     tol, floor, abs_floor : float
         The relative-error test of :func:`minivae.gradcheck.relative_error`.
+    entrywise : bool
+        Whether each entry is measured against its own size (the scalars of several
+        inputs, of very different sizes) rather than against the largest entry.
     """
 
     analytic: object
@@ -64,6 +67,7 @@ class View:
     tol: float = 1e-6
     floor: float = 1e-3
     abs_floor: float = 1e-10
+    entrywise: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "analytic", _host(self.analytic))
@@ -78,14 +82,17 @@ class View:
 
     @property
     def scale(self):
+        """The size entries are measured against: the largest one (or each entry's own)."""
         a, n = self.analytic, self.numeric
+        if self.entrywise:
+            return np.maximum(np.abs(a), np.abs(n))
         return max(float(np.abs(a).max(initial=0.0)), float(np.abs(n).max(initial=0.0)))
 
     @property
     def wrong(self):
         """The entries whose relative error exceeds ``tol`` (the value must fit)."""
         a, n = self.analytic, self.numeric
-        denom = np.maximum(np.maximum(np.abs(a), np.abs(n)), max(self.floor * self.scale, self.abs_floor))
+        denom = np.maximum(np.maximum(np.abs(a), np.abs(n)), np.maximum(self.floor * self.scale, self.abs_floor))
         return np.abs(a - n) / denom > self.tol
 
 
@@ -163,7 +170,7 @@ def _ratio_holds(view, f, mask):
         return None
     f = np.broadcast_to(np.asarray(f, dtype=np.float64), a.shape)
     scale = view.scale
-    if np.abs(a[mask] - f[mask] * n[mask]).max() > SAME * max(scale, 1e-300):
+    if (np.abs(a - f * n) > SAME * np.maximum(scale, 1e-300))[mask].any():
         return False
     sig = mask & (np.abs(n) > 1e-3 * scale)
     if not sig.any():
@@ -180,7 +187,7 @@ def _constant_ratio(view, mask):
     if not sig.any():
         return None
     r0 = float(np.median(a[sig] / n[sig]))
-    return r0 if _ratio_holds(view, r0, mask) is not None else None
+    return r0 if _ratio_holds(view, r0, mask) is not False else None
 
 
 def _factor_of(view, r):
@@ -266,7 +273,8 @@ def _place_test(iname, sign, factor=None):
             return False
         if _ratio_on(factor, view, mask) is False:
             return False
-        return True if mask.any() and not mask.all() else None
+        telling = (np.abs(view.numeric) > 1e-3 * view.scale)[~mask]  # right where the truth is not 0
+        return True if mask.any() and telling.any() else None
     return test
 
 
@@ -284,7 +292,9 @@ def _lines_test(axis, factor=None):
             return False
         if _ratio_on(factor, view, wrong) is False:
             return False
-        return True if hit.any() else None
+        # a line is evidence of being right only where the truth is not 0 there (0 = 0 says nothing)
+        telling = (np.abs(view.numeric) > 1e-3 * view.scale).any(axis=axis)
+        return True if hit.any() and (telling & ~hit).any() else None
     return test
 
 
@@ -366,8 +376,8 @@ def _shape_patterns(got, expected):
          ambiguous_if_b1(lambda g, e, B: g == (1, *e))),
         ("extra-axis", f"one axis too many, at the end (of size {g[-1] if g else 0} here)",
          lambda g, e, B: len(g) == len(e) + 1 and g[:-1] == e),
-        ("lost-axis", "it lacks the batch axis (one row per example): a sum or a mean over the examples that "
-                      "should not be there",
+        ("lost-axis", "it lacks the batch axis: a gradient has one row per example, like the array it is the "
+                      "gradient of (a sum or a mean over the examples must be spread back over the rows)",
          ambiguous_if_b1(lambda g, e, B: len(e) > 1 and e == (B, *g))),
         ("lost-axis", "an axis was summed (or averaged) away that should stay",
          lambda g, e, B: len(g) + 1 == len(e) and g in (e[1:], e[:-1])),

@@ -46,7 +46,8 @@ class Result:
     problem: str | None = None
     diagnosis: str | None = None
     cases: int = 0
-    #: the clues (:class:`minivae.gradclues.Clue`) the diagnosis states, each true on every case
+    #: ``(value name, clue)`` for each clue (:class:`minivae.gradclues.Clue`) the diagnosis states,
+    #: each true on every case
     clues: tuple = field(default=(), repr=False, compare=False)
 
     def as_json(self):
@@ -268,7 +269,7 @@ def _read(exercise, cases, answers, name, numbers=True):
                      [None if r is None else r.get(name) for r in refs])
     found = read_numbers(name, views)
     if found:
-        return " ".join(_sentence(c.text) for c in found), tuple(found)
+        return " ".join(_sentence(c.text) for c in found), tuple((name, c) for c in found)
     if not numbers:
         return None, ()
     right = [k for k in (refs[0] or {}) if k != name and all(

@@ -65,7 +65,7 @@ def pooled(views):
         return list(views)
     batch = None if any(v.batch is None for v in views) else np.array([v.batch for v in views], float)
     return list(views) + [View(np.array([v.analytic for v in views]), np.array([v.numeric for v in views]), {},
-                               batch, TOL, 1e-3, max(v.abs_floor for v in views))]
+                               batch, TOL, 1e-3, max(v.abs_floor for v in views), entrywise=True)]
 
 
 def _is_wrong(view):
@@ -74,9 +74,8 @@ def _is_wrong(view):
 
 def _telling(view):
     """How well a view tells axes apart (B > 1, no axis of size 1, no two axes alike): higher is better."""
-    dims = (*view.numeric.shape, *view.analytic.shape)
     b = view.batch if np.ndim(view.batch) == 0 and view.batch is not None else 0
-    return (b > 1) + (1 not in dims) + (len(set(view.numeric.shape)) == view.numeric.ndim)
+    return (b > 1) + (1 not in view.numeric.shape) + (len(set(view.numeric.shape)) == view.numeric.ndim)
 
 
 def read_numbers(name, views):
@@ -96,6 +95,15 @@ def read_numbers(name, views):
 def _percent(part, whole):
     p = 100.0 * part / whole
     return f"{p:.0f} %" if p >= 1 or p == 0 else "under 1 %"
+
+
+def _two(lo, hi):
+    """``lo`` and ``hi`` with as many digits (3 to 7) as it takes to tell them apart."""
+    for digits in range(3, 8):
+        a, b = f"{lo:.{digits}g}", f"{hi:.{digits}g}"
+        if a != b:
+            break
+    return a, b
 
 
 def what_is_known(name, views, right, meanings):
@@ -127,13 +135,13 @@ def what_is_known(name, views, right, meanings):
         if ratios.size:
             flipped = int((ratios < 0).sum())
             sign = f"; {_percent(flipped, ratios.size)} of them have the opposite sign" if flipped else ""
-            lo, hi = f"{ratios.min():.3g}", f"{ratios.max():.3g}"
+            lo, hi = _two(ratios.min() + 0.0, ratios.max() + 0.0)
             size = (("0" if lo == "0" else f"{lo} times the true one") if lo == hi
                     else f"between {lo} and {hi} times the true one")
             parts.append(f"where the true one is not near 0 and yours is wrong, yours is {size}{sign}")
         off = sum(int((v.wrong & ~m).sum()) for v, m in zip(wrong, sig))
         if off:
-            parts.append(f"{off} wrong entr{'y' if off == 1 else 'ies'} lie where the true one is 0 (or near it)")
+            parts.append(f"{off} wrong entr{'y lies' if off == 1 else 'ies lie'} where the true one is 0 (or near it)")
     text = "No simple pattern holds on every input. What is known: " + "; ".join(parts) + "."
     if right:
         text += f" Right on every input: {', '.join(right)}."
