@@ -254,8 +254,8 @@ def _transpose_test(view):
 
 @_fits
 def _mask_test(view):
-    scale = view.scale
-    on, true_on = np.abs(view.analytic) > 1e-3 * scale, np.abs(view.numeric) > 1e-3 * scale
+    scale = view.scale  # a mask makes exact zeros: anything else, however small, is "on"
+    on, true_on = np.abs(view.analytic) > 1e-9 * scale, np.abs(view.numeric) > 1e-9 * scale
     if not (on.any() and true_on.any()):
         return None
     # disjoint AND covering: off where the truth is on, on where it is off (a threshold elsewhere fails this)
@@ -359,33 +359,50 @@ def candidates(name, view, truth="the true gradient"):
 
 # ---------------------------------------------------------------------- shapes
 def _shape_patterns(got, expected):
-    """``[(kind, sentence, test(got, expected, B))]`` for a value of shape ``got`` where ``expected`` belongs."""
+    """``[(kind, sentence, test(got, expected, B), same)]`` for a value of shape ``got`` where ``expected``
+    belongs; ``same(view)`` answers for a view where the value has the right shape after all."""
     g, e = tuple(got), tuple(expected)
 
     def ambiguous_if_b1(ok):
         return lambda g, e, B: (None if ok(g, e, 1) else False) if B is None or np.any(np.asarray(B) == 1) \
             else ok(g, e, B)
 
+    def wrong_shape(view):
+        return False  # the sentence says the shape is wrong
+
+    def unless_b1(view):  # a sum over a batch of one changes nothing
+        return None if np.all(np.asarray(view.batch) == 1) else False
+
+    def one_per_example(view):  # B entries where one per column belongs: the same shape when B is that width
+        return None if view.analytic.shape == (view.batch,) else False
+
     return [
         ("transpose", "the shape of its transpose: a transpose is missing or extra",
-         lambda g, e, B: len(e) == 2 and e[0] != e[1] and g == e[::-1]),
+         lambda g, e, B: len(e) == 2 and e[0] != e[1] and g == e[::-1], _transpose_test),
         ("extra-axis", "it kept the batch axis (one row per example), so a sum over the examples is missing",
-         ambiguous_if_b1(lambda g, e, B: g == (B, *e))),
+         ambiguous_if_b1(lambda g, e, B: g == (B, *e)), wrong_shape),
         ("extra-axis", "an extra first axis of size 1, also where B > 1, so not the batch axis: a sum with "
                        "keepdims=True, or an [np.newaxis], adds one",
-         ambiguous_if_b1(lambda g, e, B: g == (1, *e))),
+         ambiguous_if_b1(lambda g, e, B: g == (1, *e)), wrong_shape),
         ("extra-axis", f"one axis too many, at the end (of size {g[-1] if g else 0} here)",
-         lambda g, e, B: len(g) == len(e) + 1 and g[:-1] == e),
+         lambda g, e, B: len(g) == len(e) + 1 and g[:-1] == e, wrong_shape),
         ("lost-axis", "it lacks the batch axis: a gradient has one row per example, like the array it is the "
                       "gradient of (a sum or a mean over the examples must be spread back over the rows)",
-         ambiguous_if_b1(lambda g, e, B: len(e) > 1 and e == (B, *g))),
+         ambiguous_if_b1(lambda g, e, B: len(e) > 1 and e == (B, *g)), wrong_shape),
+        ("lost-axis", "its batch axis has size 1 where B belongs: it was summed (or averaged) over the examples "
+                      "with keepdims=True, or only one example was kept",
+         ambiguous_if_b1(lambda g, e, B: len(e) > 1 and e[0] == B and g == (1, *e[1:])), unless_b1),
+        ("lost-axis", "its first axis has size 1: a sum or a mean over that axis with keepdims=True, or an index "
+                      "that kept one row",
+         lambda g, e, B: len(e) >= 1 and e[0] > 1 and g == (1, *e[1:]),
+         lambda view: None if view.numeric.shape[:1] == (1,) else False),
         ("lost-axis", "an axis was summed (or averaged) away that should stay",
-         lambda g, e, B: len(g) + 1 == len(e) and g in (e[1:], e[:-1])),
+         lambda g, e, B: len(g) + 1 == len(e) and g in (e[1:], e[:-1]), wrong_shape),
         ("wrong-axis", "one entry per example (B of them) where one per column belongs: the sum ran over the "
                        "wrong axis (the examples are axis 0)",
-         ambiguous_if_b1(lambda g, e, B: len(g) == len(e) == 1 and g == (B,) != e)),
+         ambiguous_if_b1(lambda g, e, B: len(g) == len(e) == 1 and g == (B,) != e), one_per_example),
         ("squeezed", "an axis of size 1 is missing (np.squeeze, or an index like [:, 0], drops one)",
-         lambda g, e, B: 1 in e and g == tuple(d for d in e if d != 1)),
+         lambda g, e, B: 1 in e and g == tuple(d for d in e if d != 1), wrong_shape),
     ]
 
 
@@ -393,11 +410,11 @@ def shape_candidates(name, got, expected, batch=None):
     """The shape clues for a value of shape ``got`` where ``expected`` belongs (true on this view)."""
     g, e = tuple(got), tuple(expected)
     found = []
-    for kind, text, ok in _shape_patterns(g, e):
+    for kind, text, ok, same in _shape_patterns(g, e):
         if ok(g, e, batch) is True:
-            def test(view, ok=ok):
+            def test(view, ok=ok, same=same):
                 a, n = view.analytic.shape, view.numeric.shape
-                return False if a == n else ok(a, n, view.batch)
+                return same(view) if a == n else ok(a, n, view.batch)
             found.append(Clue(kind, f"{name} has shape {g} where {e} belongs: {text}", test))
     return found
 
