@@ -1,0 +1,94 @@
+"""The misleading diagnoses of issue 17 are gone, and each rule that keeps a clue true can fail.
+
+Each diagnosis below was once stated and false: a ratio read on a 1×1 input, a place read
+on an input where every x had one sign, dW compared with h because the two had one shape,
+a 1-tuple read as a kept batch axis, an axis of size 1 read as the batch axis.
+"""
+import numpy as np
+
+from minivae import ops
+from minivae.exercises import BY_NAME
+from minivae.exercises.checker import check_exercise
+from minivae.gradcheck import check_pair
+from minivae.gradclues import View, candidates, clues, shape_clue, verified
+
+from .learner_trials import contractive_penalty as contractive
+from .learner_trials import vae_backward as vae
+
+
+def diagnosis(name, fn):
+    result = check_exercise(BY_NAME[name], fn)
+    assert result.status == "failed"
+    return f"{result.problem} {result.diagnosis}"
+
+
+def test_sigmoid_written_s_times_1_plus_s_gets_no_constant_factor():
+    text = diagnosis("sigmoid_backward", lambda dout, c: dout * c.out * (1 + c.out))
+    assert "constant" not in text and "times the true one everywhere" not in text
+    assert "No simple pattern holds on every input" in text and "wrong on 17 of 17 inputs" in text
+
+
+def test_tanh_written_t_times_1_minus_t_is_not_placed_where_x_is_negative():
+    text = diagnosis("tanh_backward", lambda dout, c: dout * c.out * (1 - c.out))
+    assert "where x" not in text and "No simple pattern holds" in text
+
+
+def test_db_summed_with_keepdims_is_not_called_a_missing_sum():
+    text = diagnosis("dense_backward", lambda dout, c: (dout @ c.W.T, c.x.T @ dout, dout.sum(0, keepdims=True)))
+    assert "sum over the examples is missing" not in text and "kept the batch axis" not in text
+    assert "an extra first axis of size 1, also where B > 1, so not the batch axis" in text and "keepdims" in text
+
+
+def test_the_square_of_a_sum_in_the_contractive_penalty_never_compares_dW_with_h():
+    text = diagnosis("contractive_penalty", contractive.square_of_sum)
+    assert "where h" not in text and "dW is wrong exactly" not in text
+
+
+def test_a_cvae_taking_the_wrong_columns_of_dz_is_not_told_rows():
+    text = diagnosis("vae_backward", vae.last_columns)
+    assert "row" not in text and "examples" not in text
+
+
+def test_a_one_tuple_is_named_as_such():
+    text = diagnosis("relu_backward", lambda dout, c: (dout * (c.x > 0),))
+    assert "dx is a 1-tuple" in text and "batch axis" not in text
+
+
+def test_a_relu_threshold_at_minus_one_gets_no_inverted_mask_clue():
+    """Issue 23's survivor: the mask clue must check that yours and the truth together cover every entry."""
+    x = np.array([[-2.0, -0.5, 0.7], [1.5, -1.5, -0.3], [0.2, -3.0, 2.0]])
+    report = check_pair(ops.relu_forward, lambda dout, c: dout * (c.x < -1), x)
+    assert not report.passed and not any("wrong way round" in c for c in report.clues)
+    assert "wrong way round" not in diagnosis("relu_backward", lambda dout, c: dout * (c.x < -1))
+    inverted = check_pair(ops.relu_forward, lambda dout, c: dout * (c.x < 0), x)
+    assert any("wrong way round" in c for c in inverted.clues)
+
+
+def test_a_ratio_on_one_entry_is_no_evidence():
+    assert clues("dx", np.array([[3.0]]), np.array([[1.0]])) == []
+    assert clues("dx", np.array([[3.0, 6.0]]), np.array([[1.0, 2.0]])) == [
+        "dx is a constant 3 times the true gradient everywhere: the formula's shape is right, a constant factor is "
+        "wrong"]
+    one = View(np.array([[3.0]]), np.array([[1.0]]))
+    two = View(np.array([[3.0, 5.0]]), np.array([[1.0, 2.0]]))
+    ratio = candidates("dx", one)[0]
+    assert ratio.kind == "ratio" and ratio.holds(one) is None and ratio.holds(two) is False
+    assert verified([ratio], [one]) == [] and verified([ratio], [one, two]) == []
+
+
+def test_a_place_clue_needs_both_signs_and_an_array_with_the_values_indices():
+    x = np.array([[-1.0, 2.0], [3.0, -4.0]])
+    truth = np.array([[1.0, 1.0], [1.0, 1.0]])
+    mine = np.where(x < 0, 2.0, 1.0)
+    assert clues("dx", mine, truth, inputs={"x": x})[0].startswith("dx is wrong exactly where x < 0")
+    assert not any("where x" in c for c in clues("dW", mine, truth))  # x not given as sharing dW's indices
+    negative = -np.abs(x)
+    assert not any("where x" in c for c in clues("dx", 2 * truth, truth, inputs={"x": negative}))  # one sign only
+
+
+def test_shape_clues_check_the_axis_against_B():
+    assert "kept the batch axis" in shape_clue("db", (5, 4), (4,), batch=5)
+    assert "not the batch axis" in shape_clue("db", (1, 4), (4,), batch=5)
+    assert shape_clue("db", (1, 4), (4,), batch=1) == "db has shape (1, 4); expected (4,)"  # B = 1 cannot tell
+    assert "kept the batch axis" not in shape_clue("db", (3, 4), (4,), batch=5)
+    assert "wrong axis" in shape_clue("db", (5,), (4,), batch=5)
