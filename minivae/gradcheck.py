@@ -15,9 +15,10 @@ Two entry points, for the two shapes of code you will want to check:
 
 Both return a :class:`GradcheckReport` that names the worst entry and, when the check
 fails, reads the numbers for clues (:mod:`minivae.gradclues`): a gradient that is a
-constant factor such as 1/B times the true one, a flipped sign, errors only where an
-input is negative, a wrong shape. Run checks in float64: float32 round-off swamps the
-differences.
+constant factor such as 1/B times the true one, a flipped sign, errors exactly where the
+input it is the gradient of is negative, a wrong shape. A clue is said only when this one
+input supports it (a constant ratio needs two distinct entries, a place entries of both
+signs). Run checks in float64: float32 round-off swamps the differences.
 
 Example
 -------

@@ -24,6 +24,7 @@ checker (:mod:`minivae.exercises`), which judges them on every case of an exerci
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 from .backend import module_for, to_numpy
@@ -74,13 +75,13 @@ class View:
         object.__setattr__(self, "numeric", _host(self.numeric))
         object.__setattr__(self, "inputs", {k: _host(v) for k, v in self.inputs.items()})
 
-    @property
+    @cached_property
     def fits(self):
         """Whether the value has the reference's shape and is finite."""
         a = self.analytic
         return a.shape == self.numeric.shape and bool(np.isfinite(a).all())
 
-    @property
+    @cached_property
     def scale(self):
         """The size entries are measured against: the largest one (or each entry's own)."""
         a, n = self.analytic, self.numeric
@@ -88,7 +89,7 @@ class View:
             return np.maximum(np.abs(a), np.abs(n))
         return max(float(np.abs(a).max(initial=0.0)), float(np.abs(n).max(initial=0.0)))
 
-    @property
+    @cached_property
     def wrong(self):
         """The entries whose relative error exceeds ``tol`` (the value must fit)."""
         a, n = self.analytic, self.numeric
@@ -124,10 +125,16 @@ def verified(candidates, views):
     for clue in candidates:
         if clue.kind in kinds:
             continue
-        results = [clue.holds(v) for v in views]
-        if False not in results and True in results:
-            kept.append(clue)
-            kinds.add(clue.kind)
+        said = False
+        for view in views:
+            result = clue.holds(view)
+            if result is False:
+                break
+            said = said or result is True
+        else:
+            if said:
+                kept.append(clue)
+                kinds.add(clue.kind)
     return kept
 
 
@@ -300,7 +307,12 @@ def _lines_test(axis, factor=None):
 
 # ---------------------------------------------------------------------- reading one view
 def candidates(name, view, truth="the true gradient"):
-    """The clues this view suggests, most specific first (each still to be :func:`verified`)."""
+    """The clues this view suggests and does not contradict, most specific first (each still to be
+    :func:`verified` on every view)."""
+    return [c for c in _suggested(name, view, truth) if c.holds(view) is not False]
+
+
+def _suggested(name, view, truth):
     a, n = view.analytic, view.numeric
     if a.shape != n.shape:
         return shape_candidates(name, a.shape, n.shape, view.batch)

@@ -84,11 +84,13 @@ def read_numbers(name, views):
     The clues are suggested by the wrong views that tell axes apart best (their sentences
     quote that view's shapes), and kept only when they hold on every view.
     """
-    suggested, seen = [], 0
+    suggested, seen, texts = [], 0, set()
     for view in sorted(views, key=_telling, reverse=True):
         if _is_wrong(view) and seen < SUGGESTING:
             seen += 1
-            suggested += candidates(f"your {name}", view, "the true one")
+            fresh = [c for c in candidates(f"your {name}", view, "the true one") if c.text not in texts]
+            texts.update(c.text for c in fresh)
+            suggested += fresh
     return verified(suggested, pooled(views))
 
 
