@@ -319,7 +319,7 @@ def _suggested(name, view, truth):
     if not np.isfinite(a).all():
         bad = int((~np.isfinite(a) & np.isfinite(n)).sum())
         text = (f"{name} holds {bad} NaN or infinite entr{'y' if bad == 1 else 'ies'} where {truth} is finite: "
-                "something overflows (an exp of a large number?) or divides by zero")
+                "look for an exp of a large number, a division by zero, or a log of 0")
         return [Clue("finite", text, lambda v: True if (~np.isfinite(v.analytic) & np.isfinite(v.numeric)).any()
                      else None)] if bad else []
     if not a.size or not view.wrong.any():

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..gradcheck import relative_error
 from .cases import TOL
-from .reading import read_numbers, views_of, what_is_known
+from .reading import read_numbers, shape_facts, views_of, what_is_known
 from .spec import CATALOGUE, DERIVATIONS, InputChanged, WrongCount
 
 PASSED, FAILED, NOT_STARTED = "passed", "failed", "not started"
@@ -271,11 +271,11 @@ def _read(exercise, cases, answers, name, numbers=True):
     if found:
         return " ".join(_sentence(c.text) for c in found), tuple((name, c) for c in found)
     if not numbers:
-        return None, ()
+        return shape_facts(name, views, len(cases)), ()
     right = [k for k in (refs[0] or {}) if k != name and all(
         r is None or (k in m and _structure(k, m[k], r[k]) is None and _compare(m[k], r[k], 1e-12).max(initial=0.0)
                       <= TOL) for m, r in zip(mine, refs))]
-    return what_is_known(name, views, right, _meanings_passed(exercise, cases, answers)), ()
+    return what_is_known(name, views, right, _meanings_passed(exercise, cases, answers), len(cases)), ()
 
 
 def _meanings_passed(exercise, cases, answers):

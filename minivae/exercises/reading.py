@@ -15,7 +15,8 @@ for ``dW`` because the two happen to match on one case). The scalars of an exerc
 rests on many inputs, not on one number.
 
 When no clue holds, :func:`what_is_known` says what is: on how many inputs the value is
-wrong, by how much, which values are right everywhere, and what the meaning checks found.
+wrong, by how much, which values are right everywhere, and what the meaning checks found
+(:func:`shape_facts` for a value of the wrong shape).
 """
 from __future__ import annotations
 
@@ -99,6 +100,23 @@ def _percent(part, whole):
     return f"{p:.0f} %" if p >= 1 or p == 0 else "under 1 %"
 
 
+def _of(views, total):
+    """``"of 17 inputs"``, or ``"of the 3 inputs it answered (of 17)"`` where it raised on the others."""
+    n = len(views)
+    return f"of {n} inputs" if total is None or total == n else f"of the {n} inputs it answered (of {total})"
+
+
+def shape_facts(name, views, total=None):
+    """For a value of the wrong shape: on how many inputs, and the shapes on the one that tells most."""
+    off = [v for v in views if v.analytic.shape != v.numeric.shape]
+    if not off:
+        return None
+    v = max(off, key=_telling)
+    return (f"No simple pattern holds on every input. What is known: your {name} has the wrong shape on "
+            f"{len(off)} {_of(views, total)}; on one with B = {v.batch}, it has shape {v.analytic.shape} where "
+            f"{v.numeric.shape} belongs.")
+
+
 def _two(lo, hi):
     """``lo`` and ``hi`` with as many digits (3 to 7) as it takes to tell them apart."""
     for digits in range(3, 8):
@@ -108,7 +126,7 @@ def _two(lo, hi):
     return a, b
 
 
-def what_is_known(name, views, right, meanings):
+def what_is_known(name, views, right, meanings, total=None):
     """Sentences for when no clue holds: how often and how far the value is wrong, what is right.
 
     Parameters
@@ -120,11 +138,13 @@ def what_is_known(name, views, right, meanings):
         The other values that are right on every case.
     meanings : list of str or None
         What the meaning checks test, when the answer passed every one of them on every case.
+    total : int, optional
+        How many inputs there were (more than ``views`` where the function raised on some).
     """
     cases = views
     fitting = [v for v in cases if v.fits]
     wrong = [v for v in fitting if v.wrong.any()]
-    parts = [f"your {name} is wrong on {len(wrong) + len(cases) - len(fitting)} of {len(cases)} inputs"]
+    parts = [f"your {name} is wrong on {len(wrong) + len(cases) - len(fitting)} {_of(cases, total)}"]
     if len(fitting) < len(cases):
         parts[0] += f" ({len(cases) - len(fitting)} of them with the wrong shape or a NaN or infinite entry)"
     if wrong:
