@@ -59,6 +59,9 @@ class View:
     entrywise : bool
         Whether each entry is measured against its own size (the scalars of several
         inputs, of very different sizes) rather than against the largest entry.
+    width : int, array or None
+        D, the width of the value's last axis (of the input's, for a number), so that a
+        factor 1/D can be named; by default the value's own last axis.
     """
 
     analytic: object
@@ -69,11 +72,14 @@ class View:
     floor: float = 1e-3
     abs_floor: float = 1e-10
     entrywise: bool = False
+    width: object = None
 
     def __post_init__(self):
         object.__setattr__(self, "analytic", _host(self.analytic))
         object.__setattr__(self, "numeric", _host(self.numeric))
         object.__setattr__(self, "inputs", {k: _host(v) for k, v in self.inputs.items()})
+        if self.width is None and self.numeric.ndim:
+            object.__setattr__(self, "width", self.numeric.shape[-1])
 
     @cached_property
     def fits(self):
@@ -139,35 +145,44 @@ def verified(candidates, views):
 
 
 # ---------------------------------------------------------------------- factors
-def _factors(batch):
-    """Simple factors a formula gains or loses, simplest first: ``[(name, f(B)), ...]``."""
-    out = []
-    if batch is not None and np.all(np.asarray(batch) > 1):
-        out = [("1/B", lambda B: 1.0 / B), ("B", lambda B: 1.0 * B)]
-    out += [("2", lambda B: 2.0), ("1/2", lambda B: 0.5)]
-    if out[0][0] == "1/B":
-        out += [("2/B", lambda B: 2.0 / B), ("B/2", lambda B: B / 2.0), ("1/(2B)", lambda B: 0.5 / B),
-                ("2B", lambda B: 2.0 * B), ("1/B²", lambda B: 1.0 / B**2), ("B²", lambda B: 1.0 * B * B)]
-    return out + [("4", lambda B: 4.0), ("1/4", lambda B: 0.25)]
+def _factors(batch, width=None):
+    """Simple factors a formula gains or loses, simplest first: ``[(name, f(B, D)), ...]``.
 
-
-def _named(r, batch):
-    """``(name, f)`` of the factor ``r`` (signed), or ``None``."""
-    for name, f in _factors(batch):
-        value = float(np.asarray(f(batch)).ravel()[0])
-        if abs(abs(r) - value) <= SAME * value:
-            return (name, f) if r > 0 else (f"-{name}", lambda B, f=f: -f(B))
-    return None
-
-
-def name_factor(r, batch=None):
-    """A name for the number ``r`` from the batch size and small constants, or ``None``.
-
-    >>> name_factor(0.2, batch=5), name_factor(-2.0), name_factor(0.37)
-    ('1/B', '-2', None)
+    B is the batch size, D the width of the value's last axis (the features); a factor
+    that reads one is offered only when it is known and above 1.
     """
-    found = _named(r, batch)
-    return found[0] if found else None
+    has_b = batch is not None and bool(np.all(np.asarray(batch) > 1))
+    has_d = width is not None and bool(np.all(np.asarray(width) > 1))
+    out = [("1/B", lambda B, D: 1.0 / B), ("B", lambda B, D: 1.0 * B)] if has_b else []
+    out += [("2", lambda B, D: 2.0), ("1/2", lambda B, D: 0.5)]
+    if has_b:
+        out += [("2/B", lambda B, D: 2.0 / B), ("B/2", lambda B, D: B / 2.0), ("1/(2B)", lambda B, D: 0.5 / B),
+                ("2B", lambda B, D: 2.0 * B), ("1/B²", lambda B, D: 1.0 / B**2), ("B²", lambda B, D: 1.0 * B * B)]
+    if has_d:
+        out += [("1/D", lambda B, D: 1.0 / D), ("D", lambda B, D: 1.0 * D)]
+    if has_b and has_d:
+        out += [("B/D", lambda B, D: B / D), ("D/B", lambda B, D: D / B), ("1/(BD)", lambda B, D: 1.0 / (B * D))]
+    return out + [("4", lambda B, D: 4.0), ("1/4", lambda B, D: 0.25)]
+
+
+def _named(r, batch, width=None):
+    """Every ``(name, f)`` whose value here is ``r`` (signed): B and D may coincide on one input."""
+    found = []
+    for name, f in _factors(batch, width):
+        value = float(np.asarray(f(batch, width)).ravel()[0])
+        if abs(abs(r) - value) <= SAME * value:
+            found.append((name, f) if r > 0 else (f"-{name}", lambda B, D, f=f: -f(B, D)))
+    return found
+
+
+def name_factor(r, batch=None, width=None):
+    """A name for the number ``r`` from the batch size B, the width D and small constants, or ``None``.
+
+    >>> name_factor(0.2, batch=5), name_factor(-2.0), name_factor(0.37), name_factor(0.25, width=4)
+    ('1/B', '-2', None, '1/D')
+    """
+    found = _named(r, batch, width)
+    return found[0][0] if found else None
 
 
 def _ratio_holds(view, f, mask):
@@ -197,34 +212,41 @@ def _constant_ratio(view, mask):
     return r0 if _ratio_holds(view, r0, mask) is not False else None
 
 
-def _factor_of(view, r):
-    """``(name or None, f)``: ``r`` named from B where it can be, else the plain constant."""
-    named = _named(r, view.batch)
-    return named if named else (None, lambda B, r=r: r)
+def _factors_of(view, r):
+    """``[(name or None, f), ...]``: ``r`` named from B and D in every way that fits, then the plain constant."""
+    return _named(r, view.batch, view.width) + [(None, lambda B, D, r=r: r)]
 
 
 def _at(factor, view):
-    """The factor ``(name, f)`` on this view: ``f(B)``, or ``None`` where it needs a B the view lacks."""
+    """The factor ``(name, f)`` on this view: ``f(B, D)``, or ``None`` where it needs a B or D the view lacks."""
     name, f = factor
-    if name is not None and "B" in name:
-        return None if view.batch is None else f(view.batch)
-    return f(None)
+    name = name or ""
+    if ("B" in name and view.batch is None) or ("D" in name and view.width is None):
+        return None
+    return f(view.batch, view.width)
 
 
-def describe_ratio(name, r, batch=None, *, truth="the true gradient", where="everywhere"):
-    """One sentence for ``name = r * truth``."""
+def describe_ratio(name, r, batch=None, *, truth="the true gradient", where="everywhere", width=None, expr=""):
+    """One sentence for ``name = r * truth``; ``expr`` names ``r`` (found from B and D when left out)."""
     where = f" {where}" if where else ""
     if abs(r) <= SAME:
         return f"{name} is zero{where}, while {truth} is not: a term or a branch is missing"
     if abs(r + 1.0) <= SAME:
         return f"{name} has the right size but the opposite sign{where}: a sign is flipped"
-    expr = name_factor(r, batch)
+    if expr == "":
+        expr = name_factor(r, batch, width)
     if expr is None:
         return (f"{name} is a constant {r:.4g} times {truth}{where}: the formula's shape is right, "
                 "a constant factor is wrong")
-    unit = f" (B = {batch}, the batch size)" if "B" in expr and np.ndim(batch) == 0 else ""
+    units = [f"B = {batch}, the batch size" if "B" in expr and np.ndim(batch) == 0 else "",
+             f"D = {width}, the width of its last axis" if "D" in expr and np.ndim(width) == 0 else ""]
+    unit = f" ({'; '.join(u for u in units if u)})" if any(units) else ""
     value = f"{r:.4g}" if f"{r:.4g}" == expr or np.ndim(batch) else f"{r:.4g} = {expr}"
     return f"{name} is {value} times {truth}{where}{unit}"
+
+
+def _say(name, r, view, factor, truth, where):
+    return describe_ratio(name, r, view.batch, truth=truth, where=where, width=view.width, expr=factor[0])
 
 
 # ---------------------------------------------------------------------- the tests, one per pattern
@@ -328,8 +350,7 @@ def _suggested(name, view, truth):
     r = _constant_ratio(view, np.ones(a.shape, bool))
     if r is not None:
         where = "everywhere" if a.size > 1 else ""
-        found.append(Clue("ratio", describe_ratio(name, r, view.batch, truth=truth, where=where),
-                          _ratio_test(_factor_of(view, r))))
+        found += [Clue("ratio", _say(name, r, view, f, truth, where), _ratio_test(f)) for f in _factors_of(view, r)]
     if a.ndim == 2 and a.shape[0] == a.shape[1] > 1:
         found.append(Clue("transpose", f"{name} is the transpose of {truth}: a transpose is missing or extra",
                           _transpose_test))
@@ -346,9 +367,8 @@ def _suggested(name, view, truth):
             place = f"{name} is wrong exactly where {iname} {op} (and right where {iname} {other})"
             r = _constant_ratio(view, mask)
             if r is not None:
-                found.append(Clue("place", f"{place}; there, " + describe_ratio("it", r, view.batch, truth=truth,
-                                                                                 where=""),
-                                  _place_test(iname, sign, _factor_of(view, r))))
+                found += [Clue("place", f"{place}; there, " + _say("it", r, view, f, truth, ""),
+                               _place_test(iname, sign, f)) for f in _factors_of(view, r)]
             found.append(Clue("place", place, _place_test(iname, sign)))
     if a.ndim == 2:
         for axis, what in ((0, "column"), (1, "row")):
@@ -362,9 +382,8 @@ def _suggested(name, view, truth):
                     f"{a.shape[1 - axis]})"
             r = _constant_ratio(view, wrong)
             if r is not None:
-                found.append(Clue("lines", f"{lines}; there, " + describe_ratio("it", r, view.batch, truth=truth,
-                                                                                 where=""),
-                                  _lines_test(axis, _factor_of(view, r))))
+                found += [Clue("lines", f"{lines}; there, " + _say("it", r, view, f, truth, ""),
+                               _lines_test(axis, f)) for f in _factors_of(view, r)]
             found.append(Clue("lines", lines, _lines_test(axis)))
     return found
 

@@ -56,7 +56,9 @@ def views_of(cases, mines, refs):
             a = np.asarray(mine, dtype=np.float64)
         except (TypeError, ValueError):
             continue
-        views.append(View(a, ref, {k: case.arrays[k] for k in keys}, case.batch, TOL, 1e-3, case.abs_floor))
+        width = None if np.ndim(ref) or not case.arrays else np.shape(next(iter(case.arrays.values())))[-1]
+        views.append(View(a, ref, {k: case.arrays[k] for k in keys}, case.batch, TOL, 1e-3, case.abs_floor,
+                          width=width))
     return views
 
 
@@ -65,8 +67,9 @@ def pooled(views):
     if len(views) < 2 or not all(v.numeric.ndim == 0 and v.analytic.ndim == 0 for v in views):
         return list(views)
     batch = None if any(v.batch is None for v in views) else np.array([v.batch for v in views], float)
+    width = None if any(v.width is None for v in views) else np.array([v.width for v in views], float)
     return list(views) + [View(np.array([v.analytic for v in views]), np.array([v.numeric for v in views]), {},
-                               batch, TOL, 1e-3, max(v.abs_floor for v in views), entrywise=True)]
+                               batch, TOL, 1e-3, max(v.abs_floor for v in views), entrywise=True, width=width)]
 
 
 def _is_wrong(view):

@@ -44,7 +44,7 @@ def softplus_in_two_branches(logits, target):
     return (softplus - target * l).sum() / len(l), (sigmoid(l) - target) / len(l)
 
 
-@wrong(E, "averaged over every entry, B·D")
+@wrong(E, "averaged over every entry, B·D", "1/D")
 def mean_over_entries(logits, target):
     return np.mean(np.logaddexp(0, logits) - target * logits), (sigmoid(logits) - target) / logits.size
 
@@ -67,7 +67,7 @@ def clipped(logits, target):
     return loss, (sigmoid(logits) - target) / len(p)
 
 
-@wrong(E, "the gradient divided by D instead of B")
+@wrong(E, "the gradient divided by D instead of B", "B/D")
 def gradient_over_D(logits, target):
     B, D = logits.shape
     return np.sum(np.logaddexp(0, logits) - target * logits) / B, (sigmoid(logits) - target) / D

@@ -36,7 +36,7 @@ def chained(pred, target):
     return ((pred - target) ** 2).sum(axis=1).mean(), (pred - target) * (2.0 / pred.shape[0])
 
 
-@wrong(E, "dpred divided by every entry (B·D), the loss by B")
+@wrong(E, "dpred divided by every entry (B·D), the loss by B", "1/D")
 def gradient_over_all_entries(pred, target):
     d = pred - target
     return np.sum(d**2) / len(d), 2 * d / d.size
