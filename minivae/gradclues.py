@@ -62,6 +62,8 @@ class View:
     width : int, array or None
         D, the width of the value's last axis (of the input's, for a number), so that a
         factor 1/D can be named; by default the value's own last axis.
+    label : str
+        Which input this is, for messages.
     """
 
     analytic: object
@@ -73,6 +75,7 @@ class View:
     abs_floor: float = 1e-10
     entrywise: bool = False
     width: object = None
+    label: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "analytic", _host(self.analytic))
@@ -110,12 +113,14 @@ class Clue:
     ``test(view)`` is ``True`` when the sentence holds on that view and says something
     there, ``False`` when it is false there, ``None`` when it is not defined there or
     holds only trivially (a "constant" ratio of a single entry). ``kind`` groups clues
-    that compete: of those that hold, only the first of a kind is said.
+    that compete: of those that hold, only the most specific (lowest ``rank``, then the
+    first suggested) of a kind is said.
     """
 
     kind: str
     text: str
     test: Callable = field(repr=False, compare=False)
+    rank: int = 0
 
     def holds(self, view):
         """The test on ``view``; an error while testing counts as false."""
@@ -128,7 +133,7 @@ class Clue:
 def verified(candidates, views):
     """The candidates whose test is never false on ``views`` and true on one, one per kind."""
     kept, kinds = [], set()
-    for clue in candidates:
+    for clue in sorted(candidates, key=lambda c: c.rank):
         if clue.kind in kinds:
             continue
         said = False
@@ -340,8 +345,8 @@ def _suggested(name, view, truth):
         return shape_candidates(name, a.shape, n.shape, view.batch)
     if not np.isfinite(a).all():
         bad = int((~np.isfinite(a) & np.isfinite(n)).sum())
-        text = (f"{name} holds {bad} NaN or infinite entr{'y' if bad == 1 else 'ies'} where {truth} is finite: "
-                "look for an exp of a large number, a division by zero, or a log of 0")
+        text = (f"{name} holds NaN or infinite entries where {truth} is finite ({bad} of the {a.size} on an input "
+                f"where it has shape {a.shape}): look for an exp of a large number, a division by zero, or a log of 0")
         return [Clue("finite", text, lambda v: True if (~np.isfinite(v.analytic) & np.isfinite(v.numeric)).any()
                      else None)] if bad else []
     if not a.size or not view.wrong.any():
@@ -350,7 +355,8 @@ def _suggested(name, view, truth):
     r = _constant_ratio(view, np.ones(a.shape, bool))
     if r is not None:
         where = "everywhere" if a.size > 1 else ""
-        found += [Clue("ratio", _say(name, r, view, f, truth, where), _ratio_test(f)) for f in _factors_of(view, r)]
+        found += [Clue("ratio", _say(name, r, view, f, truth, where), _ratio_test(f), rank=f[0] is None)
+                  for f in _factors_of(view, r)]
     if a.ndim == 2 and a.shape[0] == a.shape[1] > 1:
         found.append(Clue("transpose", f"{name} is the transpose of {truth}: a transpose is missing or extra",
                           _transpose_test))
@@ -368,8 +374,8 @@ def _suggested(name, view, truth):
             r = _constant_ratio(view, mask)
             if r is not None:
                 found += [Clue("place", f"{place}; there, " + _say("it", r, view, f, truth, ""),
-                               _place_test(iname, sign, f)) for f in _factors_of(view, r)]
-            found.append(Clue("place", place, _place_test(iname, sign)))
+                               _place_test(iname, sign, f), rank=f[0] is None) for f in _factors_of(view, r)]
+            found.append(Clue("place", place, _place_test(iname, sign), rank=2))
     if a.ndim == 2:
         for axis, what in ((0, "column"), (1, "row")):
             hit = wrong.any(axis=axis)
@@ -378,13 +384,13 @@ def _suggested(name, view, truth):
             idx = [int(i) for i in np.flatnonzero(hit)]
             shown = ", ".join(map(str, idx[:6])) + (", ..." if len(idx) > 6 else "")
             s = "s" if len(idx) > 1 else ""
-            lines = f"{name} is wrong in whole {what}s only, and right in the others (here {what}{s} {shown} of " \
-                    f"{a.shape[1 - axis]})"
+            lines = f"{name} is wrong in whole {what}s only, and right in the others (where it has shape {a.shape}: " \
+                    f"{what}{s} {shown})"
             r = _constant_ratio(view, wrong)
             if r is not None:
                 found += [Clue("lines", f"{lines}; there, " + _say("it", r, view, f, truth, ""),
-                               _lines_test(axis, f)) for f in _factors_of(view, r)]
-            found.append(Clue("lines", lines, _lines_test(axis)))
+                               _lines_test(axis, f), rank=f[0] is None) for f in _factors_of(view, r)]
+            found.append(Clue("lines", lines, _lines_test(axis), rank=2))
     return found
 
 
@@ -441,12 +447,13 @@ def shape_candidates(name, got, expected, batch=None):
     """The shape clues for a value of shape ``got`` where ``expected`` belongs (true on this view)."""
     g, e = tuple(got), tuple(expected)
     found = []
-    for kind, text, ok, same in _shape_patterns(g, e):
+    for rank, (kind, text, ok, same) in enumerate(_shape_patterns(g, e)):
         if ok(g, e, batch) is True:
             def test(view, ok=ok, same=same):
                 a, n = view.analytic.shape, view.numeric.shape
                 return same(view) if a == n else ok(a, n, view.batch)
-            found.append(Clue(kind, f"{name} has shape {g} where {e} belongs: {text}", test))
+            at = f" (B = {batch})" if batch is not None and np.ndim(batch) == 0 else ""
+            found.append(Clue(kind, f"{name} has shape {g} where {e} belongs{at}: {text}", test, rank))
     return found
 
 

@@ -59,7 +59,7 @@ def test_errors_in_one_column_and_their_factor():
 
     report = check_pair(ops.dense_forward, dense_with(one_column), X, W, b)
     assert report.clues == ["the gradient for W is wrong in whole columns only, and right in the others "
-                            "(here column 1 of 4); there, it is 2 times the true one"]
+                            "(where it has shape (3, 4): column 1); there, it is 2 times the true one"]
 
 
 def test_a_transposed_gradient_is_named_in_the_shape_error():
@@ -81,5 +81,5 @@ def test_factors_and_non_finite_values():
     assert name_factor(0.2, batch=5) == "1/B" and name_factor(-2.0) == "-2" and name_factor(0.37) is None
     assert name_factor(0.5 / 7, batch=7) == "1/(2B)"
     a = np.array([1.0, np.inf])
-    assert "1 NaN or infinite entry" in clues("dx", a, np.array([1.0, 2.0]))[0]
+    assert "NaN or infinite entries where the true gradient is finite (1 of the 2" in clues("dx", a, np.array([1.0, 2.0]))[0]
     assert clues("dx", np.ones(3), np.ones(3)) == []

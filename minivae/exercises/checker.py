@@ -238,7 +238,7 @@ def check_exercise(exercise, fn, workbook=None):
                           f"must not see {arg} change.")
             continue
         problem, name, mine, truth = wrong
-        hint, found = _read(exercise, cases, answers, name, numbers=mine is not None)
+        hint, found = _read(exercise, cases, answers, name, numbers=mine is not None, at=case)
         return _failed(exercise, answers, err, f"On {case.label}: {problem}.", hint, found)
     if shared:  # the numbers are right everywhere; only the returned array itself is wrong
         return _failed(exercise, answers, worst, shared, None)
@@ -256,18 +256,20 @@ def _values(exercise, cases, answers):
     return mine, refs
 
 
-def _read(exercise, cases, answers, name, numbers=True):
+def _read(exercise, cases, answers, name, numbers=True, at=None):
     """``(hint, clues)`` about the value ``name``, from its numbers on every case.
 
     ``numbers`` is false when the problem is the value's structure: then only what the
-    shapes say is told, and nothing when they say nothing.
+    shapes say is told (or what is known of them). ``at`` is the case the problem was
+    found on: its numbers suggest clues first.
     """
     if name is None:
         return None, ()
     mine, refs = _values(exercise, cases, answers)
     views = views_of(cases, [None if m is None else m.get(name) for m in mine],
                      [None if r is None else r.get(name) for r in refs])
-    found = read_numbers(name, views)
+    first = next((v for v in views if at is not None and v.label == at.label), None)
+    found = read_numbers(name, views, first)
     if found:
         return " ".join(_sentence(c.text) for c in found), tuple((name, c) for c in found)
     if not numbers:

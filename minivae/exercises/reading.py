@@ -58,7 +58,7 @@ def views_of(cases, mines, refs):
             continue
         width = None if np.ndim(ref) or not case.arrays else np.shape(next(iter(case.arrays.values())))[-1]
         views.append(View(a, ref, {k: case.arrays[k] for k in keys}, case.batch, TOL, 1e-3, case.abs_floor,
-                          width=width))
+                          width=width, label=case.label))
     return views
 
 
@@ -82,14 +82,16 @@ def _telling(view):
     return (b > 1) + (1 not in view.numeric.shape) + (len(set(view.numeric.shape)) == view.numeric.ndim)
 
 
-def read_numbers(name, views):
+def read_numbers(name, views, first=None):
     """The clues about the value ``name`` that hold on every view (a list of :class:`~minivae.gradclues.Clue`).
 
-    The clues are suggested by the wrong views that tell axes apart best (their sentences
-    quote that view's shapes), and kept only when they hold on every view.
+    The clues are suggested by the wrong views, ``first`` (the view the problem was found
+    on) first, then those that tell axes apart best (a sentence may quote the sizes of
+    the view that suggested it), and kept only when they hold on every view.
     """
     suggested, seen, texts = [], 0, set()
-    for view in sorted(views, key=_telling, reverse=True):
+    rest = sorted((v for v in views if v is not first), key=_telling, reverse=True)
+    for view in ([first] if first is not None else []) + rest:
         if _is_wrong(view) and seen < SUGGESTING:
             seen += 1
             fresh = [c for c in candidates(f"your {name}", view, "the true one") if c.text not in texts]
