@@ -354,7 +354,7 @@ def _suggested(name, view, truth):
     found = []
     r = _constant_ratio(view, np.ones(a.shape, bool))
     if r is not None:
-        where = "everywhere" if a.size > 1 else ""
+        where = "everywhere" if a.ndim else "on every input"  # a number is judged over several inputs
         found += [Clue("ratio", _say(name, r, view, f, truth, where), _ratio_test(f), rank=f[0] is None)
                   for f in _factors_of(view, r)]
     if a.ndim == 2 and a.shape[0] == a.shape[1] > 1:
