@@ -51,7 +51,10 @@ def test_a_cvae_taking_the_wrong_columns_of_dz_is_not_told_rows():
 
 def test_a_one_tuple_is_named_as_such():
     text = diagnosis("relu_backward", lambda dout, c: (dout * (c.x > 0),))
-    assert "dx is a 1-tuple" in text and "batch axis" not in text
+    assert "dx is a 1-tuple" in text and "batch axis" not in text and "axis" not in text
+    text = diagnosis("relu_backward", lambda dout, c: [dout * (c.x > 0)])
+    assert "dx is a list of 1 value; expected one array" in text and "axis" not in text
+    assert check_exercise(BY_NAME["relu_backward"], lambda dout, c: (dout * (c.x > 0)).tolist()).status == "passed"
 
 
 def test_a_relu_threshold_at_minus_one_gets_no_inverted_mask_clue():
@@ -92,3 +95,19 @@ def test_shape_clues_check_the_axis_against_B():
     assert shape_clue("db", (1, 4), (4,), batch=1) == "db has shape (1, 4); expected (4,)"  # B = 1 cannot tell
     assert "kept the batch axis" not in shape_clue("db", (3, 4), (4,), batch=5)
     assert "wrong axis" in shape_clue("db", (5,), (4,), batch=5)
+
+
+def test_every_exercise_has_cases_that_can_tell_a_pattern_from_an_accident():
+    from minivae.exercises import EXERCISES
+    from minivae.exercises.checker import _flat, cases_of
+
+    for exercise in EXERCISES:
+        cases = cases_of(exercise)
+        telling = [c for c in cases if c.batch is None or c.batch > 1]
+        assert len(telling) >= 3, exercise.name
+        for name in _flat(exercise.reference(cases[0])):
+            refs = [_flat(exercise.reference(c)) for c in telling]
+            values = [np.asarray(r[name]) for r in refs if name in r]  # a VAE's layers vary from case to case
+            assert any(np.unique(v).size >= 2 for v in values) or len({float(v) for v in values}) >= 2, name
+            if values[0].ndim == 2:
+                assert any(v.shape[0] != v.shape[1] and min(v.shape) > 1 for v in values), (exercise.name, name)

@@ -121,11 +121,13 @@ def _structure(name, mine, ref):
     Only the facts of this case: what the shapes say about the mistake is read on every
     case by :func:`_read`.
     """
-    if isinstance(mine, tuple) and not hasattr(mine, "shape"):
-        if len(mine) == 1:
+    if isinstance(mine, (tuple, list)) and any(hasattr(v, "shape") for v in mine):  # arrays inside a container
+        if isinstance(mine, tuple) and len(mine) == 1:
             return (f"{name} is a 1-tuple (an array inside a tuple of one), not an array: a trailing comma, as in "
                     f"`return {name.split('[')[0]},`, makes one")
-        return f"{name} is a tuple of {len(mine)} values; expected one array of shape {np.shape(ref)}"
+        kind = "tuple" if isinstance(mine, tuple) else "list"
+        return f"{name} is a {kind} of {len(mine)} value{'s' * (len(mine) != 1)}; expected one array of shape " \
+               f"{np.shape(ref)}"
     try:
         a = np.asarray(mine)
     except Exception:

@@ -50,8 +50,9 @@ def views_of(cases, mines, refs):
     keys = _aligned(cases, refs)
     views = []
     for case, mine, ref in zip(cases, mines, refs):
-        if ref is None or mine is None or isinstance(mine, (tuple, list, dict)):
-            continue  # a tuple is not an array with an extra axis: the structure says so
+        if ref is None or mine is None or isinstance(mine, dict) or \
+                isinstance(mine, (tuple, list)) and any(hasattr(v, "shape") for v in mine):
+            continue  # arrays in a tuple are not an array with an extra axis: the structure says so
         try:
             a = np.asarray(mine, dtype=np.float64)
         except (TypeError, ValueError):
