@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from .backend import Random, array_module, to_numpy
 from .gradclues import clues as read_clues
-from .gradclues import shape_clue
+from .shapeclues import shape_clue
 
 
 @dataclass

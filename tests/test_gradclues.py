@@ -8,7 +8,8 @@ import pytest
 
 from minivae import ops
 from minivae.gradcheck import check_pair, check_scalar, parameter_names
-from minivae.gradclues import clues, name_factor, shape_clue
+from minivae.gradclues import clues, name_factor
+from minivae.shapeclues import shape_clue
 
 rng = np.random.default_rng(3)
 X, W, b = rng.normal(size=(5, 3)), rng.normal(size=(3, 4)), rng.normal(size=4)

@@ -10,7 +10,8 @@ from minivae import ops
 from minivae.exercises import BY_NAME
 from minivae.exercises.checker import check_exercise
 from minivae.gradcheck import check_pair
-from minivae.gradclues import View, candidates, clues, shape_clue, verified
+from minivae.gradclues import View, candidates, clues, verified
+from minivae.shapeclues import shape_clue
 
 from .learner_trials import contractive_penalty as contractive
 from .learner_trials import vae_backward as vae
