@@ -27,7 +27,6 @@ def transpose_test(view):
     return bool(np.allclose(a, n.T, rtol=SAME, atol=SAME * view.scale))
 
 
-
 def _shape_patterns(got, expected):
     """``[(kind, sentence, test(got, expected, B), same)]`` for a value of shape ``got`` where ``expected``
     belongs; ``same(view)`` answers for a view where the value has the right shape after all."""

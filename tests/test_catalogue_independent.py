@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from minivae.exercises import BY_NAME, CATALOGUE, EXERCISES
-from minivae.exercises.checker import _call, _same, cases_of, check_exercise
+from minivae.exercises.checker import _same, cases_of, check_exercise
+
+from .clue_checks import answer
 
 MISTAKES = {m.key: m for e in EXERCISES for m in CATALOGUE.get(e.name, ())}
 WRITTEN = {}
@@ -319,7 +321,7 @@ def test_the_entry_makes_the_mistake_its_sentence_describes(key):
     m, mine = MISTAKES[key], WRITTEN[key]
     exercise = BY_NAME[m.exercise]
     for case in cases_of(exercise):
-        theirs, ours = _call(exercise, m.fn, case), _call(exercise, mine, case)
+        theirs, ours = answer(exercise, m.fn, case), answer(exercise, mine, case)
         assert _same(theirs, ours), f"{key} differs from its sentence on {case.label}"
     result = check_exercise(exercise, mine)
     assert result.status == "failed" and m.what in result.diagnosis
