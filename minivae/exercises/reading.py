@@ -107,9 +107,11 @@ def _percent(part, whole):
 
 
 def _of(views, total):
-    """``"of 17 inputs"``, or ``"of the 3 inputs it answered (of 17)"`` where it raised on the others."""
+    """``"of 17 inputs"``, or ``"of the 3 inputs with a value to compare (of 17)"`` where the others have none
+    (the function raised there, or the value does not exist there: a layer one model lacks)."""
     n = len(views)
-    return f"of {n} inputs" if total is None or total == n else f"of the {n} inputs it answered (of {total})"
+    return f"of {n} inputs" if total is None or total == n else \
+        f"of the {n} inputs with a value to compare (of {total})"
 
 
 def shape_facts(name, views, total=None):
@@ -155,10 +157,12 @@ def what_is_known(name, views, right, meanings, total=None):
         parts[0] += f" ({len(cases) - len(fitting)} of them with the wrong shape or a NaN or infinite entry)"
     if wrong:
         entries = sum(int(v.wrong.sum()) for v in wrong)
-        total = sum(v.numeric.size for v in wrong)
-        if total > len(wrong):
-            parts[0] += f", in {_percent(entries, total)} of their entries"
+        checked = sum(v.numeric.size for v in wrong)
+        if checked > len(wrong):
+            parts[0] += f", in {_percent(entries, checked)} of their entries"
         sig = [v.wrong & (np.abs(v.numeric) > 1e-3 * v.scale) for v in wrong]
+        if len(wrong) <= 2 and len(fitting) == len(cases) > len(wrong) and all(v.label for v in wrong):
+            parts.append("those are " + " and ".join(f"[{v.label}]" for v in wrong))
         ratios = np.concatenate([v.analytic[m] / v.numeric[m] for v, m in zip(wrong, sig)])
         if ratios.size:
             flipped = int((ratios < 0).sum())
