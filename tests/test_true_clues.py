@@ -112,3 +112,13 @@ def test_every_exercise_has_cases_that_can_tell_a_pattern_from_an_accident():
             assert any(np.unique(v).size >= 2 for v in values) or len({float(v) for v in values}) >= 2, name
             if values[0].ndim == 2:
                 assert any(v.shape[0] != v.shape[1] and min(v.shape) > 1 for v in values), (exercise.name, name)
+
+
+def test_when_no_pattern_holds_the_diagnosis_says_what_is_known():
+    text = diagnosis("dense_backward", lambda dout, c: (dout @ c.W.T, c.x.T @ dout, dout[0].copy()))
+    assert "What is known: your db is wrong on 13 of 16 inputs" in text and "Right on every input: dx, dW." in text
+    text = diagnosis("sigmoid_backward", lambda dout, c: dout * c.out**2 * (1 - c.out))
+    assert "yours is between 0.000479 and 0.999 times the true one" in text
+    assert "It passes the meaning checks (dx is finite and |dx| ≤ |dout|/4)." in text
+    text = diagnosis("vae_backward", vae.last_columns)
+    assert "wrong on 2 of the 5 inputs with a value to compare (of 6)" in text and text.count("[CVAE(") == 2
