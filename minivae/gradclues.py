@@ -335,8 +335,9 @@ def _suggested(name, view, truth):
         return [Clue(*t) for t in shape_tests(name, a.shape, n.shape, view.batch)]
     if not np.isfinite(a).all():
         bad = int((~np.isfinite(a) & np.isfinite(n)).sum())
-        text = (f"{name} holds NaN or infinite entries where {truth} is finite ({bad} of the {a.size} on an input "
-                f"where it has shape {a.shape}): look for an exp of a large number, a division by zero, or a log of 0")
+        where = f" ({bad} of its {a.size} entries where it has shape {a.shape})" if a.size > 1 else ""
+        text = (f"{name} holds NaN or infinite entries where {truth} is finite{where}: look for an exp of a large "
+                "number, a division by zero, or a log of 0")
         return [Clue("finite", text, lambda v: True if (~np.isfinite(v.analytic) & np.isfinite(v.numeric)).any()
                      else None)] if bad else []
     if not a.size or not view.wrong.any():

@@ -83,5 +83,5 @@ def test_factors_and_non_finite_values():
     assert name_factor(0.5 / 7, batch=7) == "1/(2B)"
     a = np.array([1.0, np.inf])
     said = clues("dx", a, np.array([1.0, 2.0]))
-    assert "NaN or infinite entries where the true gradient is finite (1 of the 2" in said[0]
+    assert "NaN or infinite entries where the true gradient is finite (1 of its 2 entries" in said[0]
     assert clues("dx", np.ones(3), np.ones(3)) == []

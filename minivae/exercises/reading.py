@@ -54,7 +54,10 @@ def views_of(cases, mines, refs):
                 isinstance(mine, (tuple, list)) and any(hasattr(v, "shape") for v in mine):
             continue  # arrays in a tuple are not an array with an extra axis: the structure says so
         try:
-            a = np.asarray(mine, dtype=np.float64)
+            a = np.asarray(mine)
+            if a.dtype.kind not in "fiub":  # complex, text, objects: the structure says what is wrong
+                continue
+            a = a.astype(np.float64)
         except (TypeError, ValueError):
             continue
         width = None if np.ndim(ref) or not case.arrays else np.shape(next(iter(case.arrays.values())))[-1]
