@@ -122,3 +122,13 @@ def test_when_no_pattern_holds_the_diagnosis_says_what_is_known():
     assert "It passes the meaning checks (dx is finite and |dx| ≤ |dout|/4)." in text
     text = diagnosis("vae_backward", vae.last_columns)
     assert "wrong on 2 of the 5 inputs with a value to compare (of 6)" in text and text.count("[CVAE(") == 2
+
+
+def test_odd_values_are_judged_without_a_warning():
+    import warnings
+
+    odd = [lambda d, c: (d * (c.x > 0)).astype(complex), lambda d, c: d * 1e300 * 1e10, lambda d, c: d * np.nan]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        results = [check_exercise(BY_NAME["relu_backward"], f) for f in odd]
+    assert [r.status for r in results] == ["failed"] * 3 and not seen, [str(w.message) for w in seen]
