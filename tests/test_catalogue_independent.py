@@ -313,7 +313,9 @@ def vae_logvar_without_z(model, dout, z_cache, dmu_kl, dlogvar_kl):
 
 
 def test_every_catalogue_entry_is_written_again_here():
-    assert set(WRITTEN) == set(MISTAKES)
+    missing = sorted(set(MISTAKES) - set(WRITTEN))
+    assert not missing, f"write each new catalogue entry again here, from its sentence alone: {missing}"
+    assert set(WRITTEN) <= set(MISTAKES)
 
 
 @pytest.mark.parametrize("key", sorted(WRITTEN))
