@@ -15,9 +15,10 @@ Two entry points, for the two shapes of code you will want to check:
 
 Both return a :class:`GradcheckReport` that names the worst entry and, when the check
 fails, reads the numbers for clues (:mod:`minivae.gradclues`): a gradient that is a
-constant factor such as 1/B times the true one, a flipped sign, errors only where an
-input is negative, a wrong shape. Run checks in float64: float32 round-off swamps the
-differences.
+constant factor such as 1/B times the true one, a flipped sign, errors exactly where the
+input it is the gradient of is negative, a wrong shape. A clue is said only when this one
+input supports it (a constant ratio needs two distinct entries, a place entries of both
+signs). Run checks in float64: float32 round-off swamps the differences.
 
 Example
 -------
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 
 from .backend import Random, array_module, to_numpy
 from .gradclues import clues as read_clues
-from .gradclues import shape_clue
+from .shapeclues import shape_clue
 
 
 @dataclass
@@ -181,15 +182,16 @@ def _resolution_floor(size, h, tol):
 def _report(pairs, tol, floor, abs_floor=1e-10, *, batch=None, inputs=None):
     """Build a report from ``[(name, analytic, numeric), ...]``, with clues for each wrong one.
 
-    ``batch`` and ``inputs`` (name -> array) help the clues name a factor (``1/B``) and a
-    place (``where x < 0``); see :func:`minivae.gradclues.clues`.
+    ``batch`` and ``inputs`` (gradient name -> {name: array sharing that gradient's
+    indices}) help the clues name a factor (``1/B``) and a place (``where x < 0``); see
+    :func:`minivae.gradclues.clues`.
     """
     worst = (-1.0, "", 0.0, 0.0)
     per_input, found = {}, []
     for name, a, n in pairs:
         if getattr(a, "shape", None) is None or tuple(a.shape) != tuple(n.shape):
             got = getattr(a, "shape", "no shape, a " + type(a).__name__)
-            raise ValueError(f"the gradient for {shape_clue(name, got, n.shape)}")
+            raise ValueError(f"the gradient for {shape_clue(name, got, n.shape, batch)}")
         r = to_numpy(relative_error(a, n, floor, abs_floor))
         per_input[name] = float(r.max(initial=0.0))
         if r.size and per_input[name] > worst[0]:
@@ -197,7 +199,7 @@ def _report(pairs, tol, floor, abs_floor=1e-10, *, batch=None, inputs=None):
             worst = (per_input[name], f"{name}{list(idx)}", float(to_numpy(a)[idx]), float(to_numpy(n)[idx]))
         if per_input[name] > tol:
             found += read_clues(f"the gradient for {name}", a, n, tol=tol, floor=floor, abs_floor=abs_floor,
-                                batch=batch, inputs=inputs, truth="the true one")
+                                batch=batch, inputs=(inputs or {}).get(name), truth="the true one")
     return GradcheckReport(max(worst[0], 0.0), worst[1], worst[2], worst[3], tol, per_input, found)
 
 
@@ -259,7 +261,9 @@ def check_pair(forward, backward, *inputs, wrt=None, names=None, seed=0, h=1e-4,
         pairs.append((names[k], g, numerical_gradient_pair(forward, inputs, k, dout, h)))
     size = float(array_module(out).abs(dout * out).sum())
     batch = inputs[0].shape[0] if getattr(inputs[0], "ndim", 0) else None
-    named = {**{names[k]: inputs[k] for k in range(len(inputs))}, "dout": dout}
+    # a place clue may look at the input a gradient belongs to, and at dout where it has the input's indices
+    same = len(inputs) == 1 and tuple(out.shape) == tuple(inputs[0].shape)
+    named = {names[k]: {names[k]: inputs[k], **({"dout": dout} if same else {})} for k in wrt}
     return _report(pairs, tol, floor, abs_floor=_resolution_floor(size, h, tol), batch=batch, inputs=named)
 
 
@@ -309,4 +313,4 @@ def check_scalar(f, params, grads, *, h=1e-4, tol=1e-6, floor=1e-3, keys=None, b
             raise TypeError(f"{k} must be a float64 array for a gradient check")
     pairs = [(k, grads[k], numerical_gradient(f, params[k], h)) for k in keys]
     return _report(pairs, tol, floor, abs_floor=_resolution_floor(abs(float(f())), h, tol), batch=batch,
-                   inputs=params)
+                   inputs={k: {k: params[k]} for k in keys})

@@ -8,7 +8,8 @@ import pytest
 
 from minivae import ops
 from minivae.gradcheck import check_pair, check_scalar, parameter_names
-from minivae.gradclues import clues, name_factor, shape_clue
+from minivae.gradclues import clues, name_factor
+from minivae.shapeclues import shape_clue
 
 rng = np.random.default_rng(3)
 X, W, b = rng.normal(size=(5, 3)), rng.normal(size=(3, 4)), rng.normal(size=4)
@@ -58,13 +59,14 @@ def test_errors_in_one_column_and_their_factor():
         return dx, dW, db
 
     report = check_pair(ops.dense_forward, dense_with(one_column), X, W, b)
-    assert report.clues == ["the gradient for W is wrong only in column 1 of 4; there, it is 2 times the true one"]
+    assert report.clues == ["the gradient for W is wrong in whole columns only, and right in the others "
+                            "(where it has shape (3, 4): column 1); there, it is 2 times the true one"]
 
 
 def test_a_transposed_gradient_is_named_in_the_shape_error():
     with pytest.raises(ValueError, match="shape of its transpose"):
         check_pair(ops.dense_forward, dense_with(lambda dx, dW, db, dout, c: (dx, dW.T, db)), X, W, b)
-    assert "a sum over the examples is missing" in shape_clue("db", (5, 4), (4,))
+    assert "a sum over the examples is missing" in shape_clue("db", (5, 4), (4,), batch=5)
 
 
 def test_check_scalar_names_the_batch_factor_when_told_the_batch():
@@ -80,5 +82,6 @@ def test_factors_and_non_finite_values():
     assert name_factor(0.2, batch=5) == "1/B" and name_factor(-2.0) == "-2" and name_factor(0.37) is None
     assert name_factor(0.5 / 7, batch=7) == "1/(2B)"
     a = np.array([1.0, np.inf])
-    assert "1 NaN or infinite entry" in clues("dx", a, np.array([1.0, 2.0]))[0]
+    said = clues("dx", a, np.array([1.0, 2.0]))
+    assert "NaN or infinite entries where the true gradient is finite (1 of its 2 entries" in said[0]
     assert clues("dx", np.ones(3), np.ones(3)) == []

@@ -22,13 +22,23 @@ from .spec import Case
 #: several, B = 5, makes a lost 1/B read as 0.2, a factor no other constant explains)
 SHAPES = ((1, 1), (5, 3), (1, 5), (3, 7), (4, 4), (2, 6), (6, 5), (8, 2),
           (7, 1), (3, 3), (1, 8), (5, 5), (2, 2), (8, 7), (4, 1), (6, 3))
+#: (B, D) of fresh inputs (``variant=1``): other shapes, on which a test re-checks what a
+#: diagnosis claimed about the cases above
+FRESH_SHAPES = ((3, 2), (9, 4), (2, 5), (6, 6), (1, 3), (4, 9), (7, 3), (5, 2))
+#: a third width for the exercises with three sizes (the dense layer's out, the contractive penalty's m)
+WIDTHS = {0: (4, 1, 3, 2, 4, 6, 3, 5, 2, 3, 1, 5, 7, 2, 6, 4), 1: (5, 2, 7, 3, 1, 6, 4, 9)}
 #: central differences: the step and the tolerance the test suite uses
 H, TOL = 1e-4, 1e-6
 
 
-def generator(name):
-    """A NumPy generator seeded by ``name``: the same inputs on every run."""
-    return np.random.default_rng(zlib.crc32(name.encode()))
+def generator(name, variant=0):
+    """A NumPy generator seeded by ``name`` (and ``variant``, if not 0): the same inputs on every run."""
+    return np.random.default_rng(zlib.crc32((name if not variant else f"{name}#{variant}").encode()))
+
+
+def shapes(variant=0):
+    """The (B, D) of the random cases: the checker's (``variant=0``), or fresh ones (``variant=1``)."""
+    return SHAPES if not variant else FRESH_SHAPES
 
 
 def values(rng, shape, scale=1.0, big=None, share=0.25):
@@ -76,15 +86,16 @@ def scalar_numeric(loss, inputs, wrt):
     return numeric, _resolution_floor(abs(float(loss(*inputs))), H, TOL)
 
 
-def activation_cases(name, forward, *, big, gap=None, edges=()):
+def activation_cases(name, forward, *, big, gap=None, edges=(), variant=0):
     """Cases ``(dout, cache)`` for the backward of an elementwise activation.
 
     ``big`` is the largest |x| drawn; ``gap`` keeps x that far from 0 (a kink);
-    ``edges`` are extra x, checked against the library only.
+    ``edges`` are extra x, checked against the library only; ``variant`` picks fresh
+    shapes and draws (see :func:`shapes`).
     """
-    rng = generator(name)
+    rng = generator(name, variant)
     cases = []
-    for shape in SHAPES:
+    for shape in shapes(variant):
         x = values(rng, shape, 2.0, big)
         if gap is not None:
             x = away_from_zero(x, gap)

@@ -8,20 +8,24 @@ forward pass and against the library's own answer. The first thing wrong is the
 *problem*. Then comes the *diagnosis*: a classic mistake from the catalogue whose
 numbers the learner's function reproduces on every case, or, when none does, what the
 numbers themselves show (:mod:`minivae.gradclues`): a constant factor such as 1/B, a
-flipped sign, errors only where x < 0, a wrong shape.
+flipped sign, errors only where x < 0, a wrong shape. Such a clue is said only when it
+holds on every case, tested against the library's answer there
+(:mod:`minivae.exercises.reading`); when none does, the diagnosis says what is known:
+on how many inputs and how far the value is wrong, which values are right, and what the
+meaning checks found.
 """
 from __future__ import annotations
 
 import os
 import traceback
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..gradcheck import relative_error
-from ..gradclues import clues, shape_clue
 from .cases import TOL
+from .reading import read_numbers, shape_facts, views_of, what_is_known
 from .spec import CATALOGUE, DERIVATIONS, InputChanged, WrongCount
 
 PASSED, FAILED, NOT_STARTED = "passed", "failed", "not started"
@@ -42,6 +46,9 @@ class Result:
     problem: str | None = None
     diagnosis: str | None = None
     cases: int = 0
+    #: ``(value name, clue)`` for each clue (:class:`minivae.gradclues.Clue`) the diagnosis states,
+    #: each true on every case
+    clues: tuple = field(default=(), repr=False, compare=False)
 
     def as_json(self):
         """The object ``exercises check --json`` prints for this exercise."""
@@ -109,7 +116,18 @@ def _hint_for(e):
 
 
 def _structure(name, mine, ref):
-    """What is wrong with the kind, shape or dtype of one returned value, or ``None``."""
+    """What is wrong with the kind, shape or dtype of one returned value, or ``None``.
+
+    Only the facts of this case: what the shapes say about the mistake is read on every
+    case by :func:`_read`.
+    """
+    if isinstance(mine, (tuple, list)) and any(hasattr(v, "shape") for v in mine):  # arrays inside a container
+        if isinstance(mine, tuple) and len(mine) == 1:
+            return (f"{name} is a 1-tuple (an array inside a tuple of one), not an array: a trailing comma, as in "
+                    f"`return {name.split('[')[0]},`, makes one")
+        kind = "tuple" if isinstance(mine, tuple) else "list"
+        return f"{name} is a {kind} of {len(mine)} value{'s' * (len(mine) != 1)}; expected one array of shape " \
+               f"{np.shape(ref)}"
     try:
         a = np.asarray(mine)
     except Exception:
@@ -118,7 +136,7 @@ def _structure(name, mine, ref):
     if a.dtype.kind not in "fiub":
         return f"{name} is {a.dtype} ({type(mine).__name__}); expected floating-point numbers"
     if a.shape != r.shape:
-        return shape_clue(name, a.shape, r.shape)
+        return f"{name} has shape {a.shape}; expected {r.shape}"
     if r.dtype == np.float64 and a.dtype != np.float64:
         return (f"{name} has dtype {a.dtype}; the inputs are float64 and so must it be (a float32 constant, or "
                 "an integer array from a comparison that was never multiplied by a float?)")
@@ -144,7 +162,7 @@ def _judge(exercise, case, outs):
             return None, (f"{name} is missing from what it returned", None, None, None)
         bad = _structure(name, mine[name], r)
         if bad:
-            return None, (bad, None, None, None)
+            return None, (bad, name, None, None)
     for meaning in exercise.meanings:
         bad = meaning(case, outs)
         if bad:  # the numbers, if also wrong, still give the clues
@@ -182,10 +200,15 @@ def _same(outs_a, outs_b):
         return False
     for k in a:
         try:
-            x, y = np.asarray(a[k], np.float64), np.asarray(b[k], np.float64)
+            x, y = np.asarray(a[k]), np.asarray(b[k])
+            if x.dtype.kind not in "fiub" or y.dtype.kind not in "fiub":  # complex, text, objects: not numbers
+                return x.dtype == y.dtype and x.shape == y.shape and bool(np.all(x == y))
+            x, y = x.astype(np.float64), y.astype(np.float64)
         except (TypeError, ValueError):
             return False
-        if x.shape != y.shape or float(_compare(x, y, 1e-12).max(initial=0.0)) > TOL:
+        with np.errstate(all="ignore"):
+            differ = x.shape != y.shape or float(_compare(x, y, 1e-12).max(initial=0.0)) > TOL
+        if differ:
             return False
     return True
 
@@ -222,12 +245,8 @@ def check_exercise(exercise, fn, workbook=None):
                           f"must not see {arg} change.")
             continue
         problem, name, mine, truth = wrong
-        if name is None:  # the structure or the meaning is wrong, and the numbers show nothing more
-            return _failed(exercise, answers, err, f"On {case.label}: {problem}.", None)
-        hints = clues(f"your {name}", mine, truth, batch=case.batch, inputs=case.arrays, truth="the true one")
-        hint = " ".join(_sentence(h) for h in hints) or \
-            "No classic mistake matches, and the numbers show no simple pattern."
-        return _failed(exercise, answers, err, f"On {case.label}: {problem}.", hint)
+        hint, found = _read(exercise, cases, answers, name, numbers=mine is not None, at=case)
+        return _failed(exercise, answers, err, f"On {case.label}: {problem}.", hint, found)
     if shared:  # the numbers are right everywhere; only the returned array itself is wrong
         return _failed(exercise, answers, worst, shared, None)
     return Result(exercise.name, PASSED, worst, cases=len(cases))
@@ -237,11 +256,65 @@ def _sentence(text):
     return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _failed(exercise, answers, err, problem, hint):
+def _values(exercise, cases, answers):
+    """``(mine, refs)``: the flattened answers and the library's, one dict per case (``None`` where it raised)."""
+    mine = [None if isinstance(o, Exception) else _flat(o) for o in answers]
+    refs = [None if m is None else _flat(exercise.reference(c)) for c, m in zip(cases, mine)]
+    return mine, refs
+
+
+def _read(exercise, cases, answers, name, numbers=True, at=None):
+    """``(hint, clues)`` about the value ``name``, from its numbers on every case.
+
+    ``numbers`` is false when the problem is the value's structure: then only what the
+    shapes say is told (or what is known of them). ``at`` is the case the problem was
+    found on: its numbers suggest clues first.
+    """
+    if name is None:
+        return None, ()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # a learner's numbers may overflow anything
+        warnings.simplefilter("ignore")
+        return _read_quietly(exercise, cases, answers, name, numbers, at)
+
+
+def _read_quietly(exercise, cases, answers, name, numbers, at):
+    mine, refs = _values(exercise, cases, answers)
+    views = views_of(cases, [None if m is None else m.get(name) for m in mine],
+                     [None if r is None else r.get(name) for r in refs])
+    first = next((v for v in views if at is not None and v.label == at.label), None)
+    found = read_numbers(name, views, first)
+    if found:
+        return " ".join(_sentence(c.text) for c in found), tuple((name, c) for c in found)
+    if not numbers:
+        return shape_facts(name, views, len(cases)), ()
+    right = [k for k in (refs[0] or {}) if k != name and all(
+        r is None or (k in m and _structure(k, m[k], r[k]) is None and _compare(m[k], r[k], 1e-12).max(initial=0.0)
+                      <= TOL) for m, r in zip(mine, refs))]
+    return what_is_known(name, views, right, _meanings_passed(exercise, cases, answers), len(cases)), ()
+
+
+def _meanings_passed(exercise, cases, answers):
+    """What the meaning checks test (their docstrings), if the answers pass every one on every case."""
+    if not exercise.meanings:
+        return None
+    for case, outs in zip(cases, answers):
+        if isinstance(outs, Exception):
+            return None
+        try:
+            if any(meaning(case, outs) for meaning in exercise.meanings):
+                return None
+        except Exception:  # a value the meaning cannot read: it says nothing then
+            return None
+    docs = [" ".join((m.__doc__ or "").split()).rstrip(".") for m in exercise.meanings]
+    return docs if all(docs) else None
+
+
+def _failed(exercise, answers, err, problem, hint, found=()):
     """The failed result: a catalogued mistake if one matches, else the ``hint`` read from the numbers."""
     m = diagnose(exercise, answers)
     if m is not None:
         diagnosis = f"This is a classic mistake: {m.what} Reread {DERIVATIONS} {m.section}."
+        found = ()
     else:
         diagnosis = f"{hint + ' ' if hint else ''}Reread {DERIVATIONS} {exercise.section}."
-    return Result(exercise.name, FAILED, err, problem, diagnosis, cases=len(answers))
+    return Result(exercise.name, FAILED, err, problem, diagnosis, cases=len(answers), clues=tuple(found))

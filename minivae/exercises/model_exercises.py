@@ -11,7 +11,7 @@ from ..backend import get_backend
 from ..gradcheck import _resolution_floor, numerical_gradient
 from ..models import CVAE, VAE
 from ..models.sparse import kl_sparsity
-from .cases import H, SHAPES, TOL, describe, generator, scalar_numeric, values
+from .cases import H, SHAPES, TOL, WIDTHS, describe, generator, scalar_numeric, shapes, values
 from .solutions import adam_step, contractive_penalty, vae_backward
 from .spec import Case, Exercise, copy_args
 
@@ -67,10 +67,10 @@ def _adam_meaning(case, outs):
 
 
 # ---------------------------------------------------------------------- the two penalties
-def _sparsity_cases():
-    rng = generator("kl_sparsity")
+def _sparsity_cases(variant=0):
+    rng = generator("kl_sparsity", variant)
     cases = []
-    for i, shape in enumerate(SHAPES):
+    for i, shape in enumerate(shapes(variant)):
         rho, beta = (0.05, 3.0) if i % 2 else (0.3, 0.5)
         h = 1.0 / (1.0 + np.exp(-values(rng, shape, 2.0)))
         cases.append(_sparsity_case(h, rho, beta))
@@ -84,6 +84,7 @@ def _sparsity_case(h, rho, beta):
 
 
 def _sparsity_meaning(case, outs):
+    """P is never negative and is 0 where every mean activation is rho; dh is the same in every row."""
     P, dh = float(outs["P"]), np.asarray(outs["dh"])
     h, rho = case.args[0], case.args[1]
     if P < -1e-12:
@@ -95,11 +96,11 @@ def _sparsity_meaning(case, outs):
     return None
 
 
-def _contractive_cases():
-    rng = generator("contractive_penalty")
+def _contractive_cases(variant=0):
+    rng = generator("contractive_penalty", variant)
     cases = []
-    for i, (B, J) in enumerate(SHAPES):
-        m = (3, 5, 2, 4)[i % 4]
+    for i, (B, J) in enumerate(shapes(variant)):
+        m = (3, 5, 2, 4)[i % 4] if not variant else WIDTHS[variant][i]
         h = 1.0 / (1.0 + np.exp(-values(rng, (B, J), 2.0)))
         W = values(rng, (m, J))
         cases.append(_contractive_case(h, W, (0.1, 1.0, 2.5)[i % 3]))
@@ -113,6 +114,7 @@ def _contractive_case(h, W, lam):
 
 
 def _contractive_meaning(case, outs):
+    """P is never negative, and 0 for W = 0."""
     P = float(outs["P"])
     if P < 0:
         return f"P is {P:.4g}: a sum of squares is never negative"
@@ -127,8 +129,9 @@ def _numpy_model(cls, *args, **kw):
     return model if get_backend() == "numpy" else model.to("numpy")
 
 
-def _vae_cases():
-    rng = generator("vae_backward")
+def _vae_cases(variant=0):
+    """Six models, VAE and CVAE; ``variant=1`` gives each another batch size, seed and input."""
+    rng = generator("vae_backward", variant)
     configs = [
         (VAE, (5, (4,), 2), {"activation": "tanh"}, 3, False),
         (VAE, (4, (3,), 3), {"beta": 0.5, "likelihood": "gaussian", "sigma": 0.7, "activation": "softplus"}, 1,
@@ -140,6 +143,7 @@ def _vae_cases():
     ]
     cases = []
     for i, (cls, args, kw, B, labels) in enumerate(configs):
+        i, B = i + 10 * variant, B + 2 * variant
         shift = {k: 0.3 * rng.normal(size=v.shape) for k, v in _numpy_model(cls, *args, seed=i, **kw).params.items()}
         x, eps = rng.uniform(size=(B, args[0])), rng.normal(size=(B, args[-1]))
         y = rng.integers(0, args[1], B) if labels else None

@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from .cases import SHAPES, activation_cases, describe, generator, pair_numeric, scalar_numeric, values
+from .cases import WIDTHS, activation_cases, describe, generator, pair_numeric, scalar_numeric, shapes, values
 from .spec import Case, Exercise
 
 # ---------------------------------------------------------------------- meanings
 
 
 def _exact_relu(case, outs):
+    """dx is exactly 0 where x < 0 and exactly dout where x > 0."""
     x, dout, dx = case.arrays["x"], case.arrays["dout"], np.asarray(outs["dx"])
     if not (dx[x < 0] == 0).all():
         return "dx must be exactly 0 where x < 0: a ReLU that is off passes no gradient at all"
@@ -24,6 +25,7 @@ def _exact_relu(case, outs):
 
 
 def _sigmoid_bound(case, outs):
+    """dx is finite and |dx| ≤ |dout|/4."""
     dx, dout = np.asarray(outs["dx"]), case.arrays["dout"]
     if not np.isfinite(dx).all():
         return "dx must be finite even where the sigmoid saturates (σ(x) = 0 or 1 exactly)"
@@ -33,12 +35,14 @@ def _sigmoid_bound(case, outs):
 
 
 def _tanh_bound(case, outs):
+    """|dx| ≤ |dout|."""
     if (np.abs(np.asarray(outs["dx"])) > np.abs(case.arrays["dout"]) * (1 + 1e-12)).any():
         return "|dx| must be at most |dout|: tanh's slope 1 − tanh² never exceeds 1"
     return None
 
 
 def _mse_meaning(case, outs):
+    """the loss is never negative, and it and dpred are 0 where pred = target."""
     pred, target = case.args
     loss = float(outs["loss"])
     if loss < 0:
@@ -49,6 +53,7 @@ def _mse_meaning(case, outs):
 
 
 def _bce_meaning(case, outs):
+    """the loss and dlogits are finite for any logit, and the loss is never negative for 0/1 targets."""
     loss, d = float(outs["loss"]), np.asarray(outs["dlogits"])
     if not (np.isfinite(loss) and np.isfinite(d).all()):
         return (f"the loss or its gradient is not finite for logits up to {np.abs(case.args[0]).max():g}: "
@@ -60,6 +65,7 @@ def _bce_meaning(case, outs):
 
 
 def _kl_meaning(case, outs):
+    """the KL is never negative, and 0 at mu = 0, logvar = 0."""
     mu, logvar = case.args
     kl = float(outs["kl"])
     if kl < 0:
@@ -70,6 +76,7 @@ def _kl_meaning(case, outs):
 
 
 def _reparam_meaning(case, outs):
+    """dmu is dz itself, and dlogvar is ½·dz·(z − mu)."""
     dz, logvar, eps = case.arrays["dz"], case.arrays["logvar"], case.arrays["eps"]
     if not np.array_equal(np.asarray(outs["dmu"]), dz):
         return "dmu must equal dz exactly: z = mu + sigma·eps moves one for one with mu"
@@ -83,10 +90,10 @@ def _reparam_meaning(case, outs):
 # ---------------------------------------------------------------------- cases
 
 
-def _dense_cases():
-    rng = generator("dense_backward")
+def _dense_cases(variant=0):
+    rng = generator("dense_backward", variant)
     cases = []
-    for (B, n_in), n_out in zip(SHAPES, (4, 1, 3, 2, 4, 6, 3, 5, 2, 3, 1, 5, 7, 2, 6, 4)):
+    for (B, n_in), n_out in zip(shapes(variant), WIDTHS[variant]):
         x, W, b = values(rng, (B, n_in), 2.0, 50.0), values(rng, (n_in, n_out)), values(rng, (n_out,))
         out, cache = ops.dense_forward(x, W, b)
         dout = rng.normal(size=out.shape)
@@ -96,11 +103,11 @@ def _dense_cases():
     return cases
 
 
-def _loss_cases(name, loss, make):
+def _loss_cases(name, loss, make, variant=0):
     """Cases ``(a, target)`` for a loss returning ``(value, d a)``; ``make(rng, shape)`` draws them."""
-    rng = generator(name)
+    rng = generator(name, variant)
     cases = []
-    for shape in SHAPES:
+    for shape in shapes(variant):
         a, t = make(rng, shape)
         cases.append(_loss_case(loss, a, t, numeric=True))
     return cases
@@ -113,29 +120,30 @@ def _loss_case(loss, a, t, numeric):
     return Case(describe(**{first: a}), (a, t), (first, "target"), a.shape[0], {first: a}, num, floor)
 
 
-def _mse_cases():
-    cases = _loss_cases("mse", ops.mse, lambda rng, s: (values(rng, s, 2.0, 10.0), values(rng, s, 2.0, 10.0)))
+def _mse_cases(variant=0):
+    cases = _loss_cases("mse", ops.mse, lambda rng, s: (values(rng, s, 2.0, 10.0), values(rng, s, 2.0, 10.0)),
+                        variant)
     same = generator("mse same").normal(size=(3, 4))
     return cases + [_loss_case(ops.mse, same, same.copy(), numeric=False)]
 
 
-def _bce_cases():
+def _bce_cases(variant=0):
     def draw(rng, shape):
         t = rng.uniform(0, 1, shape)
         t[rng.random(shape) < 0.3] = 1.0
         return values(rng, shape, 3.0, 40.0), t
 
-    cases = _loss_cases("bce_with_logits", ops.bce_with_logits, draw)
+    cases = _loss_cases("bce_with_logits", ops.bce_with_logits, draw, variant)
     extreme = np.array([[1e4, -1e4, 800.0, -800.0], [40.0, -40.0, 0.0, 1e-9]])
     for t in (np.array([[1.0, 0.0, 0.0, 1.0], [1.0, 0.0, 1.0, 0.0]]), np.full((2, 4), 0.3)):
         cases.append(_loss_case(ops.bce_with_logits, extreme, t, numeric=False))
     return cases
 
 
-def _kl_cases():
-    rng = generator("kl_standard_normal")
+def _kl_cases(variant=0):
+    rng = generator("kl_standard_normal", variant)
     cases = []
-    for shape in SHAPES:
+    for shape in shapes(variant):
         mu, logvar = values(rng, shape, 2.0, 1e3), values(rng, shape, 2.0, 10.0)
         cases.append(_kl_case(mu, logvar, numeric=True))
     zeros = np.zeros((2, 3))
@@ -150,12 +158,12 @@ def _kl_case(mu, logvar, numeric):
                 {"mu": mu, "logvar": logvar}, num, floor)
 
 
-def _reparam_cases():
-    rng = generator("reparameterize_backward")
+def _reparam_cases(variant=0):
+    rng = generator("reparameterize_backward", variant)
     cases = []
-    for shape in SHAPES + ((2, 3),):
+    for shape in shapes(variant) + ((2, 3),):
         mu, logvar, eps = values(rng, shape, 2.0, 1e3), values(rng, shape, 2.0, 10.0), rng.normal(size=shape)
-        if len(cases) == len(SHAPES):  # the last: a huge and a tiny sigma
+        if len(cases) == len(shapes(variant)):  # the last: a huge and a tiny sigma
             logvar = np.array([[20.0, -20.0, 0.0], [-30.0, 30.0, 1.0]])
         z, cache = ops.reparameterize(mu, logvar, eps)
         dz = rng.normal(size=shape)
@@ -226,19 +234,22 @@ uses (skip dx for the first layer, write into buffers); this exercise leaves the
         "relu_backward", "§3.1 (ReLU)", ops.relu_backward, ops.relu_forward,
         "x : array, shape (B, D), the activation's input.", "ReLU, f(x) = max(x, 0)",
         "dout where x > 0, and 0 where x < 0 (at the kink x = 0, take 0).",
-        lambda: activation_cases("relu_backward", ops.relu_forward, big=50.0, gap=1e-2), _exact_relu)
+        lambda variant=0: activation_cases("relu_backward", ops.relu_forward, big=50.0, gap=1e-2, variant=variant),
+        _exact_relu)
     sigmoid = _activation(
         "sigmoid_backward", "§3.3 (Sigmoid)", ops.sigmoid_backward, ops.sigmoid_forward,
         "out : array, shape (B, D), the activation's OUTPUT σ(x) (not x).", "the sigmoid σ(x) = 1/(1 + e^-x)",
         "dout times the sigmoid's slope at x, written with the cached output.",
-        lambda: activation_cases("sigmoid_backward", ops.sigmoid_forward, big=30.0,
-                                 edges=([[800.0, -800.0, 0.0], [40.0, -40.0, 1e-3]],)), _sigmoid_bound)
+        lambda variant=0: activation_cases("sigmoid_backward", ops.sigmoid_forward, big=30.0,
+                                 edges=([[800.0, -800.0, 0.0], [40.0, -40.0, 1e-3]],), variant=variant),
+        _sigmoid_bound)
     tanh = _activation(
         "tanh_backward", "§3.4 (Tanh)", ops.tanh_backward, ops.tanh_forward,
         "out : array, shape (B, D), the activation's OUTPUT tanh(x) (not x).", "tanh",
         "dout times tanh's slope at x, written with the cached output.",
-        lambda: activation_cases("tanh_backward", ops.tanh_forward, big=20.0,
-                                 edges=([[800.0, -800.0, 0.0], [20.0, -20.0, 1e-3]],)), _tanh_bound)
+        lambda variant=0: activation_cases("tanh_backward", ops.tanh_forward, big=20.0,
+                                 edges=([[800.0, -800.0, 0.0], [20.0, -20.0, 1e-3]],), variant=variant),
+        _tanh_bound)
     mse = Exercise(
         "mse", "pred, target", "§4.1 (Mean squared error)", ("loss", "dpred"), ops.mse,
         "minivae/ops/losses.py, mse",

@@ -68,8 +68,9 @@ class Case:
     batch : int or None
         The batch size B, so that the checker can name a factor ``1/B``.
     arrays : dict
-        Name -> array of the shape of the outputs (``x``, ``dout``, ...): places where a
-        mistake may live (``"wrong exactly where x < 0"``).
+        Name -> array (``x``, ``dout``, ...): places where a mistake may live (``"wrong
+        exactly where x < 0"``). A clue reads one only for a value that has its shape on
+        every case of the exercise (that shares its indices, as ``dx`` shares ``x``'s).
     numeric : callable or None
         ``numeric() -> {output name: central-difference gradient}`` from the library's
         forward pass; ``None`` where central differences cannot be trusted (a case
@@ -117,7 +118,9 @@ class Exercise:
     doc : str
         The stub's docstring, after its first line.
     make_cases : callable
-        ``make_cases() -> list of Case``, deterministic.
+        ``make_cases() -> list of Case``, deterministic. Where it also takes ``variant=1``,
+        that gives fresh cases of other shapes, on which the tests re-check every clue the
+        checker states.
     summary : str
         The stub's first docstring line.
     gradients : tuple of str
