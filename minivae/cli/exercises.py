@@ -82,8 +82,8 @@ def add_parser(commands):
     check.add_argument("--out", metavar="FILE", default=None,
                        help="write the report to FILE (atomically) instead of printing it")
     check.add_argument("--timeout", type=float_in(0, 3600, low_open=True), default=TIMEOUT, metavar="SECONDS",
-                       help="how long one call of a function of yours (or the workbook's import) may take "
-                            "(default: %(default)g)")
+                       help="how long one call of a function of yours may take before it is stopped and the "
+                            "exercise fails (default: %(default)g; the workbook's import may take at least 10)")
     check.set_defaults(func=run_check)
 
     train = actions.add_parser("train", help="train a small VAE on the 8x8 digits with your passed functions",
@@ -159,14 +159,20 @@ def check_workbook(directory, only=None, timeout=TIMEOUT):
         When the workbook does not import (or ends its process, or hangs, while it does).
     """
     from ..exercises import select
-    from ..exercises.checker import FAILED, NOT_STARTED, Result, check_exercise
+    from ..exercises.checker import FAILED, NOT_STARTED, Result, cases_of, check_exercise
     from ..exercises.isolation import Session
-    from ..exercises.workbook import path_of
+    from ..exercises.workbook import defined_names, path_of
 
     path = path_of(directory)
     name = os.path.basename(path)
     results = []
     with Session(path, timeout) as session:
+        session.start()  # the child imports NumPy and minivae while this process makes the inputs
+        with open(path, encoding="utf-8", errors="replace") as f:
+            named = defined_names(f.read())
+        for e in select(only):
+            if e.name in named:
+                cases_of(e)
         defined = session.open()
         printed = session.output()
         for e in select(only):

@@ -18,22 +18,22 @@ import textwrap
 SHOWN_LINES, SHOWN_WIDTH = 8, 100
 
 
-def _printed(label, text):
+def _printed(label, text, indent=6, pad=" " * 6):
     """The learner's output under ``label``, trimmed to SHOWN_LINES lines of SHOWN_WIDTH characters."""
     lines = text.rstrip("\n").splitlines()
     if not lines:
         return []
-    shown = [f"      | {line[:SHOWN_WIDTH]}{' ...' if len(line) > SHOWN_WIDTH else ''}" for line in lines[:SHOWN_LINES]]
+    shown = [f"{pad}| {line[:SHOWN_WIDTH]}{' ...' if len(line) > SHOWN_WIDTH else ''}" for line in lines[:SHOWN_LINES]]
     if len(lines) > SHOWN_LINES:
-        shown.append(f"      | ... ({len(lines) - SHOWN_LINES} more lines)")
-    return [f"      {label}:"] + shown
+        shown.append(f"{pad}| ... ({len(lines) - SHOWN_LINES} more lines)")
+    return [f"{' ' * indent}{label}:"] + shown
 
 
 def text(path, results, printed, broken):
     """The learner's report: a line per exercise, what is wrong and why, and what the code printed."""
     lines = [f"checking {path}", ""]
     if printed:
-        lines += [line[2:] for line in _printed("the workbook printed while it was imported", printed)] + [""]
+        lines += _printed("the workbook printed while it was imported", printed, 0, "  ") + [""]
     if broken:
         lines += [f"the workbook does not import: {broken}", "",
                   f"{len(results)} failed (every exercise asked for, until the workbook imports)."]

@@ -39,7 +39,7 @@ from . import child
 from .calling import Answer, Raised, RaisedNotImplemented, Stopped, WrongUse
 from .workbook import WorkbookError
 
-#: seconds one call of a learner's function (or the workbook's import) may take
+#: seconds one call of a learner's function may take by default (the workbook's import: at least this)
 TIMEOUT = 10.0
 #: seconds the child may take to import NumPy and minivae, before any learner's code runs
 STARTUP = 120.0
@@ -233,29 +233,40 @@ class Session:
         """What the workbook printed (both streams, as a terminal shows them) since the last call."""
         return self._output.take()
 
+    def start(self):
+        """Start a child process; it imports NumPy and minivae while this process goes on."""
+        self.close()
+        self._child = _Child(self._output)
+
     def open(self):
-        """Start the child and import the workbook: ``{name: "function" or a type name}`` of what it defines.
+        """Import the workbook in the child (started here unless :meth:`start` was called).
+
+        Returns ``{name: "function" or a type name}`` for what the workbook defines.
 
         Raises
         ------
         WorkbookError
             With one line, when the workbook does not import, ends the process, or takes
             longer than the time limit.
+        ChildProcessError
+            When the child cannot even import minivae (before any of the workbook runs).
         """
-        self.close()
-        self._child, name = _Child(self._output), os.path.basename(self.path)
+        if self._child is None:
+            self.start()
+        name = os.path.basename(self.path)
         try:
             self._child.receive(STARTUP)  # ("ready",): NumPy and minivae are imported
         except (TimeoutError, EOFError, ValueError, pickle.UnpicklingError) as e:
             self.close()
-            raise RuntimeError(f"the checker's child process did not start ({type(e).__name__}): "
+            raise ChildProcessError(f"the checker's child process did not start ({type(e).__name__}): "
                                f"{' '.join(self._output.take().split())[-500:]}") from None
+        limit = max(self.timeout, TIMEOUT)  # once per child, and a workbook may import slow packages
         try:
             self._child.send(("load", os.path.abspath(self.path)))
-            reply = self._child.receive(self.timeout)
+            reply = self._child.receive(limit)
         except TimeoutError:
             self.close()
-            raise WorkbookError(f"{name} did not finish importing within {self.timeout:g} s") from None
+            raise WorkbookError(f"{name} did not finish importing within {limit:g} s") from None
         except (EOFError, BrokenPipeError):
             raise WorkbookError(f"{name} ended the process {self._ended()} while it was imported") from None
         except (ValueError, pickle.UnpicklingError) as e:
