@@ -43,10 +43,13 @@ class Packed:
 
 
 class Foreign:
-    """Something that is not a number, a string, an array or a container of them: only its type's name travels."""
+    """Something that is not a number, a string, an array or a container of them: only what it is travels.
+
+    ``kind`` says it with its article: ``"a function"``, ``"an array of dtype object"``.
+    """
 
     def __init__(self, kind):
-        self.kind = kind
+        self.kind = f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
 
 
 def plain(value, depth=0):

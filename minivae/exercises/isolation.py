@@ -167,6 +167,8 @@ class _Child:
         """The exit status (minus the signal) once the child has ended, else ``None``; never reaps it."""
         if self.process.returncode is not None:
             return self.process.returncode
+        if not hasattr(os, "waitid"):  # (macOS) this reaps it; then close() leaves its group alone
+            return self.process.poll()
         info = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         if info is None:
             return None
@@ -335,7 +337,7 @@ class RemoteFunction:
             _write_back(target, value)
         foreign = _foreign_in(out)
         if foreign is not None:
-            raise WrongUse(f"returned a {foreign.kind} where arrays or numbers belong")
+            raise WrongUse(f"returned {foreign.kind} where arrays or numbers belong")
         return Answer(out, [tuple(s) for s in shared], list(rebound))
 
 
