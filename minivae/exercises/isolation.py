@@ -13,6 +13,8 @@ workbook does, the verdict stays this process's:
   line (:class:`~minivae.exercises.calling.Stopped`), and a fresh child imports the
   workbook again for the exercises left;
 - what it prints goes down a pipe of its own, never into the report;
+- an ``os.fork()`` in a function fails the exercise, and the copy it made ends without
+  replying (one report, not two);
 - replacing the checker's functions changes the child's copy only;
 - a reply is read with an unpickler that builds nothing but numbers, strings,
   containers and arrays (:func:`minivae.exercises.child.plain`).
