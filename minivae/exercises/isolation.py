@@ -263,19 +263,9 @@ class Session:
         except (TimeoutError, EOFError, ValueError, pickle.UnpicklingError) as e:
             self.close()
             raise ChildProcessError(f"the checker's child process did not start ({type(e).__name__}): "
-                               f"{' '.join(self._output.take().split())[-500:]}") from None
+                                    f"{' '.join(self._output.take().split())[-500:]}") from None
         limit = max(self.timeout, TIMEOUT)  # once per child, and a workbook may import slow packages
-        try:
-            self._child.send(("load", os.path.abspath(self.path)))
-            reply = self._child.receive(limit)
-        except TimeoutError:
-            self.close()
-            raise WorkbookError(f"{name} did not finish importing within {limit:g} s") from None
-        except (EOFError, BrokenPipeError):
-            raise WorkbookError(f"{name} ended the process {self._ended()} while it was imported") from None
-        except (ValueError, pickle.UnpicklingError) as e:
-            self.close()
-            raise WorkbookError(f"{name} sent the checker an unreadable reply while it was imported ({e})") from None
+        reply = self._ask(("load", os.path.abspath(self.path)), limit, name, WorkbookError, importing=True)
         if reply[0] != "loaded":
             self.close()
             raise WorkbookError(reply[1])
@@ -283,11 +273,6 @@ class Session:
 
     def function(self, name):
         return RemoteFunction(self, name)
-
-    def _ended(self):
-        how = self._child.ended()
-        self._child = None
-        return how
 
     def call(self, name, args, kwargs, names):
         """The child's reply to one call of ``name``; raises Stopped if the child ends, hangs or garbles it."""
@@ -297,17 +282,25 @@ class Session:
             except WorkbookError as e:
                 raise Stopped(f"a fresh process for {name} could not import the workbook: {e}") from None
             self._output.take()  # its import printed this once already
+        return self._ask(("call", name, args, kwargs, names), self.timeout, name, Stopped)
+
+    def _ask(self, request, limit, who, error, importing=False):
+        """The reply to ``request``; a child that hangs, ends or garbles it raises ``error`` with one line."""
+        during = " while it was imported" if importing else ""
         try:
-            self._child.send(("call", name, args, kwargs, names))
-            return self._child.receive(self.timeout)
+            self._child.send(request)
+            return self._child.receive(limit)
         except TimeoutError:
             self.close()
-            raise Stopped(f"{name} did not return within {self.timeout:g} s, and the checker stopped it") from None
+            doing = "finish importing" if importing else "return"
+            raise error(f"{who} did not {doing} within {limit:g} s, and the checker stopped it") from None
         except (EOFError, BrokenPipeError):
-            raise Stopped(f"{name} ended the process {self._ended()}") from None
+            how = self._child.ended()
+            self._child = None
+            raise error(f"{who} ended the process {how}{during}") from None
         except (ValueError, pickle.UnpicklingError) as e:
             self.close()
-            raise Stopped(f"{name}'s process sent a reply the checker cannot read ({e})") from None
+            raise error(f"{who} sent the checker a reply it cannot read ({e}){during}") from None
 
 
 class RemoteFunction:
