@@ -150,13 +150,16 @@ class _Child:
                     (size,) = child.HEADER.unpack_from(data)
                     if size > MAX_REPLY:
                         raise ValueError(f"a reply of {size:,} bytes")
-            elif self.status() is not None:  # ended, while a copy it forked holds the pipe open
-                raise EOFError
+            elif self.status() is not None and not select.select([self.replies], [], [], 0)[0]:
+                raise EOFError  # it ended, while a copy it forked holds the pipe open
         if len(data) > child.HEADER.size + size:
             raise ValueError("more than one reply to one request")
         while self.output_open and select.select([self.output], [], [], 0)[0]:
             self._drain()  # what it printed before it replied is in the pipe already
-        return _unpack(_Reader(io.BytesIO(bytes(data[child.HEADER.size:]))).load())
+        try:
+            return _unpack(_Reader(io.BytesIO(bytes(data[child.HEADER.size:]))).load())
+        except Exception as e:  # a reply that is not what child.py sends
+            raise ValueError(" ".join(str(e).split()) or type(e).__name__) from None
 
     def _drain(self):
         chunk = os.read(self.output, 1 << 16)
@@ -260,7 +263,7 @@ class Session:
         name = os.path.basename(self.path)
         try:
             self._child.receive(STARTUP)  # ("ready",): NumPy and minivae are imported
-        except (TimeoutError, EOFError, ValueError, pickle.UnpicklingError) as e:
+        except (TimeoutError, EOFError, ValueError) as e:
             self.close()
             raise ChildProcessError(f"the checker's child process did not start ({type(e).__name__}): "
                                     f"{' '.join(self._output.take().split())[-500:]}") from None
@@ -298,7 +301,7 @@ class Session:
             how = self._child.ended()
             self._child = None
             raise error(f"{who} ended the process {how}{during}") from None
-        except (ValueError, pickle.UnpicklingError) as e:
+        except ValueError as e:
             self.close()
             raise error(f"{who} sent the checker a reply it cannot read ({e}){during}") from None
 
