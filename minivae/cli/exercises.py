@@ -170,9 +170,10 @@ def check_workbook(directory, only=None, timeout=TIMEOUT):
         session.start()  # the child imports NumPy and minivae while this process makes the inputs
         with open(path, encoding="utf-8", errors="replace") as f:
             named = defined_names(f.read())
-        for e in select(only):
-            if e.name in named:
-                cases_of(e)
+        with on_numpy():
+            for e in select(only):
+                if e.name in named:
+                    cases_of(e)
         defined = session.open()
         printed = session.output()
         for e in select(only):

@@ -2,9 +2,8 @@
 
 :func:`serve` runs in a process that :mod:`minivae.exercises.isolation` starts; it
 reads requests from one file descriptor and writes replies to another, two pipes of
-their own, so that nothing
-the workbook prints (its fd 1 and 2 go to a third pipe the parent reads as the learner's
-output) can be taken for a reply. The requests:
+their own, so that nothing the workbook prints (its fd 1 and 2 go to a third pipe, which
+the parent reads as the learner's output) can be taken for a reply. The requests:
 
 - ``("load", path)``: import the workbook; reply ``("loaded", {name: kind})`` or
   ``("import error", one line)``;

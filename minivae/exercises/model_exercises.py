@@ -217,11 +217,11 @@ def _run_vae(fn, case):
     build, x, y, eps = case.args
     model = build()
 
-    def backward(*pieces):  # set on this model only, and taken off before fn sees the model
+    def by_fn(*pieces):  # set on this model only, and taken off before fn sees the model
         del model._backward
         return fn(model, *pieces)
 
-    model._backward = backward
+    model._backward = by_fn
     _, grads = model.loss_and_grads(x, y, eps=eps)
     if not isinstance(grads, dict):
         raise TypeError(f"vae_backward returned {type(grads).__name__}; it must return the gradients, "
