@@ -161,15 +161,14 @@ def check_workbook(directory, only=None, timeout=TIMEOUT):
     from ..exercises import select
     from ..exercises.checker import FAILED, NOT_STARTED, Result, cases_of, check_exercise
     from ..exercises.isolation import Session
-    from ..exercises.workbook import defined_names, path_of
+    from ..exercises.workbook import compiled, defined_names, path_of
 
     path = path_of(directory)
     name = os.path.basename(path)
-    results = []
+    _, text = compiled(path)  # a syntax error needs no child process to be told
+    named, results = defined_names(text), []
     with Session(path, timeout) as session:
         session.start()  # the child imports NumPy and minivae while this process makes the inputs
-        with open(path, encoding="utf-8", errors="replace") as f:
-            named = defined_names(f.read())
         with on_numpy():
             for e in select(only):
                 if e.name in named:

@@ -172,6 +172,27 @@ def path_of(directory):
     return path
 
 
+def compiled(path):
+    """``(code, text)``: the workbook at ``path`` read and compiled, none of it run.
+
+    Raises
+    ------
+    WorkbookError
+        With one line, ``workbook.py, line 12: SyntaxError: invalid syntax: def f(x)``,
+        when the file does not compile.
+    """
+    name = os.path.basename(path)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    try:
+        return compile(text, path, "exec"), text
+    except SyntaxError as e:
+        line = f": {e.text.strip()}" if e.text and e.text.strip() else ""
+        raise WorkbookError(f"{name}, line {e.lineno}: {type(e).__name__}: {e.msg}{line}") from None
+    except ValueError as e:  # a NUL byte in the file
+        raise WorkbookError(f"{name}: {' '.join(str(e).split())}") from None
+
+
 def load(path):
     """Import the workbook at ``path`` as a new module (never cached: each check reads it afresh).
 
@@ -181,14 +202,7 @@ def load(path):
         With one line, ``workbook.py, line 12: SyntaxError: invalid syntax: def f(x)``,
         when the file does not compile or raises while it runs.
     """
-    name = os.path.basename(path)
-    with open(path, encoding="utf-8", errors="replace") as f:
-        text = f.read()
-    try:
-        code = compile(text, path, "exec")
-    except SyntaxError as e:
-        line = f": {e.text.strip()}" if e.text and e.text.strip() else ""
-        raise WorkbookError(f"{name}, line {e.lineno}: {type(e).__name__}: {e.msg}{line}") from None
+    code, _ = compiled(path)
     module = types.ModuleType("minivae_workbook")
     module.__file__ = path
     try:
@@ -196,5 +210,6 @@ def load(path):
     except (Exception, SystemExit) as e:  # whatever the learner's file raises while it runs, sys.exit() too
         frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
         where = f"line {frames[-1].lineno}: " if frames else ""
+        name = os.path.basename(path)
         raise WorkbookError(f"{name}, {where}{type(e).__name__}: {' '.join(str(e).split())}") from None
     return module
