@@ -67,8 +67,7 @@ def tanh_exits(dout, cache):
     sys.exit(3)
 
 def tanh_forks(dout, cache):
-    if os.fork() == 0:
-        print("the copy")
+    os.fork()  # the copy returns too, and ends without replying
     return dout * (1 - cache.out ** 2)
 
 def tanh_prints(dout, cache):
@@ -111,8 +110,8 @@ def test_a_view_of_an_argument_is_caught_by_memory_not_identity(zoo, where):
     fn = reparam_view if where == "here" else zoo.function("reparam_view")
     result = check_exercise(BY_NAME["reparameterize_backward"], fn)
     assert result.status == "failed" and "the dmu it returned is its argument dz itself (or a view" in result.problem
-    relu = check(zoo, "relu_backward", "relu_view")  # dout[...] * mask is new memory: right
-    assert relu.status == "passed"
+    if where == "child":  # and a view that is computed with makes new memory: no false alarm
+        assert check(zoo, "relu_backward", "relu_view").status == "passed"
 
 
 def test_adam_that_squares_g_in_place_fails(zoo):
@@ -148,7 +147,6 @@ def test_adam_moments_are_judged_by_their_own_rules_before_the_step(zoo, name, r
 def test_each_misbehaviour_is_one_failed_exercise_with_its_own_line(zoo, name, line):
     result = check(zoo, "tanh_backward", name)
     assert result.status == "failed" and line in result.problem
-    assert "(workbook.py, line " in result.problem or name not in ("tanh_exits", "tanh_raises")
     assert check(zoo, "tanh_backward", "tanh_prints").status == "passed"  # the child goes on answering
 
 
