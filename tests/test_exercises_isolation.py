@@ -237,6 +237,8 @@ def test_the_text_report_shows_what_each_function_printed_trimmed(zoo):
     assert "      it printed:\n      | shape (1, 1)\n" in report
     assert f"      | ... ({len(result.output.splitlines()) - 8} more lines)" in report
     assert "the workbook printed while it was imported:\n  | imported\n" in report
+    result.output = "one\ntwo\n[1,234,567 more bytes, not kept]"  # what isolation keeps of a flood
+    assert "      | two\n      | ... (1,234,567 more bytes, not kept)\n" in text("workbook.py", [result], "", None)
 
 
 # ---------------------------------------------------------------------- Gradescope, and a reader that leaves

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import textwrap
 
@@ -23,9 +24,11 @@ def _printed(label, text, indent=6, pad=" " * 6):
     lines = text.rstrip("\n").splitlines()
     if not lines:
         return []
+    lost = lines.pop() if re.fullmatch(r"\[[\d,]+ more bytes, not kept\]", lines[-1]) else None
     shown = [f"{pad}| {line[:SHOWN_WIDTH]}{' ...' if len(line) > SHOWN_WIDTH else ''}" for line in lines[:SHOWN_LINES]]
-    if len(lines) > SHOWN_LINES:
-        shown.append(f"{pad}| ... ({len(lines) - SHOWN_LINES} more lines)")
+    if len(lines) > SHOWN_LINES or lost:
+        more = [f"{len(lines) - SHOWN_LINES} more lines"] if len(lines) > SHOWN_LINES else []
+        shown.append(f"{pad}| ... ({', then '.join(more + [lost[1:-1]] if lost else more)})")
     return [f"{' ' * indent}{label}:"] + shown
 
 

@@ -102,7 +102,7 @@ class _Output:
     def take(self):
         text = self.kept.decode("utf-8", "replace")
         if self.more:
-            text += f"\n... ({self.more:,} more bytes)"
+            text += f"\n[{self.more:,} more bytes, not kept]"
         self.kept, self.more = bytearray(), 0
         return text
 
