@@ -230,6 +230,7 @@ def test_a_workbook_that_ends_its_process_at_import_fails_every_exercise(tmp_pat
 
 def test_the_text_report_shows_what_each_function_printed_trimmed(zoo):
     from minivae.cli.exercises_report import text
+    from minivae.exercises.isolation import KEEP_OUTPUT, _Output
 
     result = check(zoo, "tanh_backward", "tanh_prints")
     result.output = zoo.output()
@@ -237,8 +238,11 @@ def test_the_text_report_shows_what_each_function_printed_trimmed(zoo):
     assert "      it printed:\n      | shape (1, 1)\n" in report
     assert f"      | ... ({len(result.output.splitlines()) - 8} more lines)" in report
     assert "the workbook printed while it was imported:\n  | imported\n" in report
-    result.output = "one\ntwo\n[1,234,567 more bytes, not kept]"  # what isolation keeps of a flood
-    assert "      | two\n      | ... (1,234,567 more bytes, not kept)\n" in text("workbook.py", [result], "", None)
+    flood = _Output()  # what the checker keeps of a flood of output
+    flood.add(b"one\ntwo\n" + b"x" * (KEEP_OUTPUT - 8) + b"\n" * 1_234_567)
+    result.output = flood.take()
+    assert "      | two\n      | x" in text("workbook.py", [result], "", None)
+    assert "      | ... (1,234,567 more bytes, not kept)\n" in text("workbook.py", [result], "", None)
 
 
 # ---------------------------------------------------------------------- Gradescope, and a reader that leaves
