@@ -353,3 +353,31 @@ def test_sys_exit_at_import_is_one_line_too(tmp_path):
     workbook(tmp_path, "import sys\n\nsys.exit(2)\n")
     with pytest.raises(WorkbookError, match=r"^workbook.py, line 3: SystemExit: 2$"):
         load(str(tmp_path / "workbook.py"))
+
+
+def test_where_fork_is_not_used_a_fresh_interpreter_serves_the_same(tmp_path, monkeypatch):
+    from minivae.exercises import isolation
+
+    monkeypatch.setattr(isolation, "FORK", False)  # the path taken off Linux
+    workbook(tmp_path, "from minivae.ops import tanh_backward\n\ndef mse(pred, target):\n    print('hi')\n"
+                       "    raise SystemExit(4)\n")
+    with Session(str(tmp_path / "workbook.py")) as session:
+        assert session.open()["mse"] == "function"
+        assert check_exercise(BY_NAME["tanh_backward"], session.function("tanh_backward")).status == "passed"
+        result = check_exercise(BY_NAME["mse"], session.function("mse"), session.path)
+        assert "it raised SystemExit: 4 (workbook.py, line 5: raise SystemExit(4))" in result.problem
+        assert set(session.output().splitlines()) == {"hi"}
+        assert not isinstance(session._child.process, isolation._Forked)
+
+
+def test_a_profiler_at_work_is_left_in_place():
+    import cProfile
+
+    profiler = cProfile.Profile()  # (a C profiler: sys.setprofile could not put it back)
+    profiler.enable()
+    try:
+        result = check_exercise(BY_NAME["adam_step"], adam_step)
+    finally:
+        profiler.disable()
+    assert result.status == "passed" and sys.getprofile() is None
+    assert "_run_adam" in {e.code.co_name for e in profiler.getstats() if not isinstance(e.code, str)}

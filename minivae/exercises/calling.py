@@ -7,7 +7,8 @@ that only the process where the function ran can see:
   ``dz``: a caller that adds into ``dmu`` would change ``dz``). This is measured with
   ``numpy.shares_memory``, never by identity, since a view is a new object;
 - which parameters the function **rebound** (``p = p - lr * step`` makes a new array
-  and points the local name at it; the caller's ``p`` never changes).
+  and points the local name at it; the caller's ``p`` never changes). This is watched
+  with ``sys.setprofile`` for the length of the call, unless a profiler is at work.
 
 :func:`observed_call` measures both where it runs: in the checker's own process for
 trusted functions (the library's, the catalogued mistakes), and in the child process of
@@ -83,7 +84,7 @@ def observed_call(fn, args, kwargs, names):
     """Call ``fn`` here, and measure in this process what :class:`Answer` records."""
     code = getattr(fn, "__code__", None)
     rebound = []
-    if code is None:  # not a Python function (a partial, a builtin): nothing to watch
+    if code is None or sys.getprofile() is not None:  # a builtin, or a profiler at work: nothing watched
         out = fn(*args, **kwargs)
     else:
         params = code.co_varnames[:min(code.co_argcount, len(args))]

@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 
 import numpy as np
 
@@ -171,3 +172,39 @@ def serve(requests, replies):
             except Exception:  # the workbook may have replaced or closed them
                 pass
         send(replies, reply)
+
+
+def fork_and_serve(requests, replies, output):
+    """Fork this process; return the copy's pid. The copy serves ``requests`` and never returns.
+
+    The copy starts a session of its own (so that the checker can stop it with whatever
+    it starts), reads nothing from stdin, writes its fd 1 and 2 to ``output``, keeps no
+    other file descriptor of this process, and ends with ``os._exit``. Nothing has to be
+    imported again: NumPy and minivae are already loaded here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # (Python 3.12+) a fork beside the BLAS's threads
+        pid = os.fork()
+    if pid:
+        return pid
+    status = 1
+    try:
+        os.setsid()
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        keep = sorted({0, 1, 2, requests, replies})
+        for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
+            os.closerange(low + 1, high)
+        _PARENTS_STREAMS.extend((sys.stdin, sys.stdout, sys.stderr))  # never collected, so never flushed here
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+        sys.stdout, sys.stderr = (io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), errors="backslashreplace",
+                                                   write_through=True) for fd in (1, 2))
+        serve(requests, replies)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+_PARENTS_STREAMS = []
+

@@ -1,8 +1,10 @@
 """The learner's workbook runs in a child process; the checker judges in this one.
 
 ``exercises check`` imports the workbook in **one** child process
-(:mod:`minivae.exercises.child`) and calls the learner's functions there, through a
-:class:`RemoteFunction` per exercise: this process makes the inputs, the numeric
+(:mod:`minivae.exercises.child`; on Linux a fork of this one, made before any of the
+workbook runs, so that Python and NumPy start only once) and calls the learner's
+functions there, through a :class:`RemoteFunction` per exercise: this process makes the
+inputs, the numeric
 gradients and the library's answers, and judges. The child sends back what a function
 returned, its arguments as they are after the call, and what it printed. So whatever the
 workbook does, the verdict stays this process's:
@@ -45,6 +47,8 @@ from .workbook import WorkbookError
 TIMEOUT = 10.0
 #: seconds the child may take to import NumPy and minivae, before any learner's code runs
 STARTUP = 120.0
+#: make the child by os.fork (Linux), or start a fresh interpreter (elsewhere)
+FORK = sys.platform.startswith("linux")
 #: the largest reply read, in bytes
 MAX_REPLY = 256 * 2**20
 #: bytes of a learner's output kept per exercise (the rest is counted)
@@ -107,25 +111,50 @@ class _Output:
         return text
 
 
+class _Forked:
+    """What :class:`_Child` uses of ``subprocess.Popen``, for a child made by ``os.fork``."""
+
+    def __init__(self, pid):
+        self.pid, self.returncode = pid, None
+
+    def wait(self):
+        if self.returncode is None:
+            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.returncode
+
+
 class _Child:
-    """One child process and its three pipes: requests, replies, and the learner's output."""
+    """One child process and its three pipes: requests, replies, and the learner's output.
+
+    On Linux the child is a fork of this process (NumPy and minivae are loaded already);
+    elsewhere, where a fork of a process that has loaded NumPy is less safe, a fresh
+    interpreter.
+    """
 
     def __init__(self, output):
         requests_end, self.requests = os.pipe()
         self.replies, replies_end = os.pipe()
         self.output, output_end = os.pipe()
         self.printed, self.output_open = output, True
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(child.__file__))))
-        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)  # this very minivae
-        env = dict(os.environ, PYTHONUNBUFFERED="1", MINIVAE_BACKEND="numpy", PYTHONPATH=path)
-        serve = f"from minivae.exercises.child import serve; serve({requests_end}, {replies_end})"
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", serve], stdin=subprocess.DEVNULL, stdout=output_end, stderr=output_end,
-                pass_fds=(requests_end, replies_end), start_new_session=True, env=env)
+            if FORK:
+                self.process = _Forked(child.fork_and_serve(requests_end, replies_end, output_end))
+            else:
+                self.process = self._spawn(requests_end, replies_end, output_end)
         finally:
             for fd in (requests_end, replies_end, output_end):
                 os.close(fd)
+
+    @staticmethod
+    def _spawn(requests_end, replies_end, output_end):
+        """A fresh interpreter that imports this very minivae and serves the two pipes."""
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(child.__file__))))
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", MINIVAE_BACKEND="numpy", PYTHONPATH=path)
+        serve = f"from minivae.exercises.child import serve; serve({requests_end}, {replies_end})"
+        return subprocess.Popen([sys.executable, "-c", serve], stdin=subprocess.DEVNULL, stdout=output_end,
+                                stderr=output_end, pass_fds=(requests_end, replies_end), start_new_session=True,
+                                env=env)
 
     def send(self, message):
         child.send(self.requests, message, _Sender)
