@@ -4,10 +4,9 @@
 (:mod:`minivae.exercises.child`; on Linux a fork of this one, made before any of the
 workbook runs, so that Python and NumPy start only once) and calls the learner's
 functions there, through a :class:`RemoteFunction` per exercise: this process makes the
-inputs, the numeric
-gradients and the library's answers, and judges. The child sends back what a function
-returned, its arguments as they are after the call, and what it printed. So whatever the
-workbook does, the verdict stays this process's:
+inputs, the numeric gradients and the library's answers, and judges. The child sends
+back what a function returned, its arguments as they are after the call, and what it
+printed. So whatever the workbook does, the verdict stays this process's:
 
 - an exception (``sys.exit()`` included) comes back as one, and the exercise fails;
 - a process that ends (``os._exit``, a crash), hangs (a loop, ``time.sleep``) past the
