@@ -106,8 +106,8 @@ def _adam_meaning(case, outs):
         big = np.abs(g) > 1e6 * kw["eps"]
         if big.any() and np.abs(moved[big] - kw["lr"]).max() > 1e-3 * kw["lr"]:
             i = tuple(int(j) for j in np.argwhere(big)[np.argmax(np.abs(moved[big] - kw["lr"]))])
-            return (f"on the first step from m = v = 0, every coordinate with |g| ≫ eps moves by lr = {kw['lr']:g}, "
-                    "whatever the size of its gradient (m̂ = g and v̂ = g², so the step is lr·g/(|g| + eps)); "
+            return (f"on the first step from m = v = 0, every coordinate with |g| ≫ eps moves by "
+                    f"lr = {kw['lr']:g}, whatever the size of its gradient (m̂ = g and v̂ = g², so the step is lr·g/(|g| + eps)); "
                     f"p{list(i)} moved by {moved[i]:.6g}")
     return None
 
