@@ -382,3 +382,10 @@ def test_a_profiler_at_work_is_left_in_place():
         profiler.disable()
     assert result.status == "passed" and sys.getprofile() is None
     assert "_run_adam" in {e.code.co_name for e in profiler.getstats() if not isinstance(e.code, str)}
+
+
+def test_floating_point_warnings_in_the_child_are_silenced_as_here(tmp_path):
+    workbook(tmp_path, "import numpy as np\n\ndef relu_backward(dout, cache):\n"
+                       "    return dout * (np.log(cache.x) * 0 + 1)\n")  # log of negatives: NaN, and a warning
+    status, out, err = run("check", tmp_path)
+    assert status == 1 and err == "" and "it printed" not in out and "RuntimeWarning" not in out

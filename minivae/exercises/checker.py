@@ -67,7 +67,8 @@ def _call(exercise, fn, case):
     ``fn`` is the learner's function itself, or a
     :class:`~minivae.exercises.isolation.RemoteFunction` that calls it in a child process
     (and raises :class:`~minivae.exercises.calling.Stopped` if that process ends or hangs).
-    NumPy's floating-point warnings are silenced: the checker reads the numbers itself.
+    NumPy's floating-point warnings are silenced (in the child too): the checker reads the
+    numbers itself.
     """
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
