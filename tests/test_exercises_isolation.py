@@ -35,10 +35,10 @@ def reparam_view(dz, cache):
     return dz[...], 0.5 * dz * cache.std * cache.eps
 
 def adam_g_squared(p, g, s, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    g *= g
     s["t"] += 1
     s["m"] *= beta1
-    s["m"] += (1 - beta1) * np.sqrt(g)
+    s["m"] += (1 - beta1) * g
+    g *= g                          # g² for v, written into the caller's gradient: p, m, v all right
     s["v"] *= beta2
     s["v"] += (1 - beta2) * g
     p -= lr * (s["m"] / (1 - beta1 ** s["t"])) / (np.sqrt(s["v"] / (1 - beta2 ** s["t"])) + eps)
