@@ -5,20 +5,26 @@
 ``train`` trains a small VAE on the 8x8 digits with every function that passed. The exit
 status of ``check`` is 0 only when every exercise asked for passed, so an autograder can
 run it as it is.
+
+``check`` imports the workbook and calls the learner's functions in a child process
+(:mod:`minivae.exercises.isolation`) and judges in this one: whatever the workbook does
+(exit, print, hang, fork, replace the checker's functions), the report is the checker's.
+Its formats: a text report (with what each exercise printed, trimmed), ``--json`` (the
+checker's output alone) and ``--format gradescope`` (Gradescope's ``results.json``).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import textwrap
 import time
 from contextlib import contextmanager
 
-from .common import PROG, UserError, one_line, positive_int
+from .common import PROG, UserError, float_in, one_line, positive_int
 
 EXIT_NOT_ALL_PASSED = 1
+#: seconds one call of a learner's function may take (minivae.exercises.isolation.TIMEOUT, without importing it)
+TIMEOUT = 10.0
 
 EPILOG = f"""\
 examples:
@@ -26,6 +32,8 @@ examples:
   {PROG} exercises start hw3 --only relu_backward kl_standard_normal   # a teacher's subset
   {PROG} exercises check my-work
   {PROG} exercises check my-work --only relu_backward --json          # for an autograder
+  {PROG} exercises check . --format gradescope --out /autograder/results/results.json
+  {PROG} exercises start my-work --add vae_backward  # append a stub the workbook lacks
   {PROG} exercises train my-work --out my-work/run
 
 check exits with status 0 only when every exercise asked for passed (1 otherwise, 2 for a
@@ -54,8 +62,13 @@ def add_parser(commands):
                                       f"  {PROG} exercises start hw3 --only relu_backward kl_standard_normal",
                                formatter_class=raw)
     start.add_argument("dir", metavar="DIR", help="the folder for the workbook (made if missing)")
-    start.add_argument("--only", **only)
-    start.add_argument("--force", action="store_true", help="overwrite an existing workbook.py")
+    which = start.add_mutually_exclusive_group()
+    which.add_argument("--only", **only)
+    which.add_argument("--add", nargs="+", metavar="NAME",
+                       help="append these exercises' stubs to an existing workbook.py (those it lacks), leaving "
+                            "the rest of the file as it is")
+    start.add_argument("--force", action="store_true",
+                       help="start workbook.py afresh; the old one is kept as workbook-backup-N.py")
     start.set_defaults(func=run_start)
 
     check = actions.add_parser("check", help="check the workbook in DIR: passed, failed (and why), not started",
@@ -68,8 +81,15 @@ def add_parser(commands):
                                formatter_class=raw)
     check.add_argument("dir", metavar="DIR", help="the folder holding workbook.py")
     check.add_argument("--only", **only)
-    check.add_argument("--json", action="store_true",
-                       help="print a JSON list of {exercise, status, max_rel_error, diagnosis}")
+    check.add_argument("--format", choices=("text", "json", "gradescope"), default="text",
+                       help="text (default): the report, with what each function printed; json: a list of "
+                            "{exercise, status, max_rel_error, diagnosis}; gradescope: Gradescope's results.json")
+    check.add_argument("--json", action="store_const", const="json", dest="format", help="the same as --format json")
+    check.add_argument("--out", metavar="FILE", default=None,
+                       help="write the report to FILE (atomically) instead of printing it")
+    check.add_argument("--timeout", type=float_in(0, 3600, low_open=True), default=TIMEOUT, metavar="SECONDS",
+                       help="how long one call of a function of yours may take before it is stopped and the "
+                            "exercise fails (default: %(default)g; the workbook's import may take at least 10)")
     check.set_defaults(func=run_check)
 
     train = actions.add_parser("train", help="train a small VAE on the 8x8 digits with your passed functions",
@@ -92,10 +112,24 @@ def add_parser(commands):
 # ---------------------------------------------------------------------- start
 def run_start(args):
     from ..exercises import select
-    from ..exercises.workbook import write
+    from ..exercises.workbook import add, write
 
+    if args.add:
+        if args.force:
+            raise UserError("--add keeps the workbook and appends to it; --force starts it afresh: choose one")
+        path, added = add(args.dir, select(args.add))
+        there = [n for n in args.add if n not in {e.name for e in added}]
+        print(f"added {len(added)} exercise{'s' if len(added) != 1 else ''} to {path}" +
+              (":" if added else "; it has every one named already"))
+        for e in added:
+            print(f"  {e.name:25s} docs/derivations.md {e.section}")
+        if there and added:
+            print(f"already there, left as they are: {', '.join(dict.fromkeys(there))}")
+        return 0
     chosen = select(args.only)
-    path = write(args.dir, chosen, force=args.force)
+    path, backup = write(args.dir, chosen, force=args.force)
+    if backup:
+        print(f"kept the previous workbook as {backup}")
     print(f"wrote {len(chosen)} exercise{'s' if len(chosen) != 1 else ''} to {path}:")
     for e in chosen:
         print(f"  {e.name:25s} docs/derivations.md {e.section}")
@@ -121,67 +155,67 @@ def on_numpy():
             set_backend(previous)
 
 
-def check_workbook(directory, only=None):
-    """``(path, module, results)``: every asked exercise of the workbook checked (minivae.exercises.checker).
+def check_workbook(directory, only=None, timeout=TIMEOUT):
+    """``(path, results, printed)``: every asked exercise of the workbook checked, the learner's code in a child.
 
     Without ``only``, the exercises are those the workbook defines (a teacher's subset);
-    with it, a name the workbook lacks counts as not started.
+    with it, a name the workbook lacks counts as not started. ``printed`` is what the
+    workbook printed while it was imported; each result's ``output`` what it printed
+    while that exercise was checked.
+
+    Raises
+    ------
+    WorkbookError
+        When the workbook does not import (or ends its process, or hangs, while it does).
     """
     from ..exercises import select
-    from ..exercises.checker import NOT_STARTED, Result, check_exercise
-    from ..exercises.workbook import load, path_of
+    from ..exercises.checker import FAILED, NOT_STARTED, Result, cases_of, check_exercise
+    from ..exercises.isolation import Session
+    from ..exercises.workbook import compiled, defined_names, path_of
 
     path = path_of(directory)
-    module = load(path)
-    results = []
-    for e in select(only):
-        fn = getattr(module, e.name, None)
-        if fn is None:
-            if only:
-                results.append(Result(e.name, NOT_STARTED, diagnosis=f"{os.path.basename(path)} has no "
-                                                                    f"function {e.name}"))
-        elif not callable(fn):
-            raise UserError(f"{e.name} in {path} is a {type(fn).__name__}, not a function")
-        else:
-            with on_numpy():
-                results.append(check_exercise(e, fn, path))
+    name = os.path.basename(path)
+    _, text = compiled(path)  # a syntax error needs no child process to be told
+    named, results = defined_names(text), []
+    with Session(path, timeout) as session:
+        session.start()  # the child imports NumPy and minivae while this process makes the inputs
+        with on_numpy():
+            for e in select(only):
+                if e.name in named:
+                    cases_of(e)
+        defined = session.open()
+        printed = session.output()
+        for e in select(only):
+            kind = defined.get(e.name)
+            if kind is None:
+                if only:
+                    results.append(Result(e.name, NOT_STARTED, diagnosis=f"{name} has no function {e.name}"))
+            elif kind != "function":
+                results.append(Result(e.name, FAILED, problem=f"{e.name} in {name} is a {kind}, not a function."))
+            else:
+                with on_numpy():
+                    result = check_exercise(e, session.function(e.name), path)
+                result.output = session.output()
+                results.append(result)
     if not results:
         raise UserError(f"{path} defines none of the exercises; make a new one with '{PROG} exercises start'")
-    return path, module, results
-
-
-def _text(path, results):
-    lines = [f"checking {path}", ""]
-    for r in results:
-        status = "FAILED" if r.status == "failed" else r.status
-        extra = f"({r.cases} cases, largest relative error {r.max_rel_error:.1e})" if r.status == "passed" else ""
-        lines.append(f"  {r.exercise:25s} {status:12s} {extra}".rstrip())
-        for text in (r.problem, r.diagnosis):
-            if text:
-                lines.append(textwrap.fill(text, 100, initial_indent=" " * 6, subsequent_indent=" " * 6))
-    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "not started")}
-    lines += ["", ", ".join(f"{n} {s}" for s, n in counts.items() if n) + "."]
-    return "\n".join(lines)
+    return path, results, printed
 
 
 def run_check(args):
     from ..exercises import select
     from ..exercises.checker import FAILED, PASSED, Result
-    from ..exercises.workbook import WorkbookError
+    from ..exercises.workbook import WorkbookError, path_of
+    from .exercises_report import REPORTS, emit
 
+    broken = None
     try:
-        path, _, results = check_workbook(args.dir, args.only)
+        path, results, printed = check_workbook(args.dir, args.only, args.timeout)
     except WorkbookError as err:  # the file does not import: every exercise asked for fails, in one line
-        if args.json:
-            print(json.dumps([Result(e.name, FAILED, diagnosis=f"the workbook does not import: {err}").as_json()
-                              for e in select(args.only)], indent=1))
-        else:
-            print(f"minivae: {one_line(err)}", file=sys.stderr)
-        return EXIT_NOT_ALL_PASSED
-    if args.json:
-        print(json.dumps([r.as_json() for r in results], indent=1))
-    else:
-        print(_text(path, results))
+        path, printed, broken = path_of(args.dir), "", one_line(err)
+        results = [Result(e.name, FAILED, diagnosis=f"the workbook does not import: {broken}")
+                   for e in select(args.only)]
+    emit(REPORTS[args.format](path, results, printed, broken), args.out)
     return 0 if all(r.status == PASSED for r in results) else EXIT_NOT_ALL_PASSED
 
 
@@ -190,10 +224,11 @@ def run_train(args):
     from ..datasets import load_digits, train_test_split
     from ..exercises import BY_NAME
     from ..exercises.substitute import SWAPPABLE, train_vae
-    from ..exercises.workbook import WorkbookError
+    from ..exercises.workbook import WorkbookError, load
 
     try:
-        _, module, results = check_workbook(args.dir, None)
+        path, results, _ = check_workbook(args.dir, None)
+        module = load(path)  # training runs the passed functions here, in this process
     except WorkbookError as err:
         print(f"minivae: {one_line(err)}", file=sys.stderr)
         return EXIT_NOT_ALL_PASSED

@@ -15,6 +15,10 @@ The files, each small:
   (``solutions.py`` adapts the three that are methods in the library);
 - ``mistakes_ops.py``, ``mistakes_models.py``: the catalogue of classic mistakes, as data;
 - ``checker.py``: judges an answer and diagnoses what is wrong;
+- ``calling.py``: how the learner's function is called, and what is noticed where it ran
+  (a returned view of an argument, a rebound parameter);
+- ``isolation.py``, ``child.py``: the workbook runs in a child process, the checker
+  judges in its own (``exercises check``);
 - ``workbook.py``: writes the stubs and imports a learner's workbook;
 - ``substitute.py``: trains a VAE with the learner's functions in place of the library's.
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..gradcheck import relative_error
+from .calling import Raised, Stopped, WrongUse
 from .cases import TOL
 from .reading import read_numbers, shape_facts, views_of, what_is_known
 from .spec import CATALOGUE, DERIVATIONS, InputChanged, WrongCount
@@ -37,7 +38,9 @@ class Result:
     """The verdict on one exercise.
 
     ``problem`` says what is wrong on which input (``None`` unless failed);
-    ``diagnosis`` names the mistake, or what the numbers show, and what to reread.
+    ``diagnosis`` names the mistake, or what the numbers show, and what to reread;
+    ``output`` is what the learner's code printed while it was checked (``exercises
+    check`` shows it in its text report, never in ``--json``).
     """
 
     exercise: str
@@ -49,6 +52,7 @@ class Result:
     #: ``(value name, clue)`` for each clue (:class:`minivae.gradclues.Clue`) the diagnosis states,
     #: each true on every case
     clues: tuple = field(default=(), repr=False, compare=False)
+    output: str = ""
 
     def as_json(self):
         """The object ``exercises check --json`` prints for this exercise."""
@@ -67,7 +71,11 @@ def cases_of(exercise):
 def _call(exercise, fn, case):
     """``fn``'s answer on ``case``, or the exception it raised.
 
-    NumPy's floating-point warnings are silenced: the checker reads the numbers itself.
+    ``fn`` is the learner's function itself, or a
+    :class:`~minivae.exercises.isolation.RemoteFunction` that calls it in a child process
+    (and raises :class:`~minivae.exercises.calling.Stopped` if that process ends or hangs).
+    NumPy's floating-point warnings are silenced (in the child too): the checker reads the
+    numbers itself.
     """
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -95,8 +103,12 @@ def _raised(e, workbook):
     if isinstance(e, InputChanged):
         return (f"it wrote into its argument{'s' if len(e.names) > 1 else ''} {', '.join(e.names)}: a backward "
                 "must never change its inputs (the caller still needs them); compute into new arrays")
-    if isinstance(e, WrongCount):
+    if isinstance(e, (WrongCount, WrongUse)):
         return f"it {e}"
+    if isinstance(e, Raised):  # raised in the child process, which sent its type, message and line
+        ends = "; sys.exit() ends the program, and a function the checker calls must return its answer" \
+            if e.type_name == "SystemExit" else ""
+        return f"it raised {e.type_name}: {e.message}{e.where}{ends}"
     frames = traceback.extract_tb(e.__traceback__)
     mine = [f for f in frames if workbook and os.path.abspath(f.filename) == os.path.abspath(workbook)]
     at = ""
@@ -226,10 +238,14 @@ def diagnose(exercise, answers):
 def check_exercise(exercise, fn, workbook=None):
     """Check the learner's ``fn`` against ``exercise``; return a :class:`Result`."""
     cases = cases_of(exercise)
-    answers = [_call(exercise, fn, cases[0])]
-    if isinstance(answers[0], NotImplementedError):
-        return Result(exercise.name, NOT_STARTED)
-    answers += [_call(exercise, fn, case) for case in cases[1:]]
+    answers = []
+    for case in cases:
+        outs = _call(exercise, fn, case)
+        if isinstance(outs, Stopped):  # the learner's process ended or hung: nothing more to ask it
+            return Result(exercise.name, FAILED, None, f"{outs} (on {case.label}).", None, cases=len(answers))
+        if not answers and isinstance(outs, NotImplementedError):
+            return Result(exercise.name, NOT_STARTED)
+        answers.append(outs)
     worst, shared = 0.0, None
     for case, outs in zip(cases, answers):
         if isinstance(outs, Exception):

@@ -13,6 +13,7 @@ from ..models import CVAE, VAE
 from ..models.sparse import kl_sparsity
 from .cases import H, SHAPES, TOL, WIDTHS, describe, generator, scalar_numeric, shapes, values
 from .solutions import adam_step, contractive_penalty, vae_backward
+from .calling import WrongUse, answer
 from .spec import Case, Exercise, copy_args
 
 
@@ -40,29 +41,74 @@ def _adam_cases():
 
 
 def _run_adam(fn, case):
-    """``ADAM_STEPS`` steps from the case's state: the path of p, and the final m, v and t."""
+    """``ADAM_STEPS`` steps from the case's state: the path of p, and the final m, v and t.
+
+    ``fn`` gets the arrays themselves, as an optimizer does, and after each step the
+    checker looks at them: g must be as it was, ``p`` and ``s`` changed in place, not
+    rebound to new objects the caller never sees, and nothing returned.
+    """
     p, gs, s = copy_args(case.args)
     path = []
-    for g in gs:
-        ret = fn(p, g.copy(), s, **case.kwargs)
-        if ret is not None:
-            raise TypeError("adam_step returned a value; it must update p, s['m'] and s['v'] in place "
-                            "and return nothing")
+    for k, g in enumerate(gs):
+        before = {"p": p.copy(), "s": copy_args(s)}
+        seen = answer(fn, (p, g, s), case.kwargs, ("p", "g", "s"))
+        step = f"on step {k + 1} of {ADAM_STEPS}"
+        if seen.out is not None:
+            raise WrongUse(f"returned a value {step}; adam_step must update p, s['m'] and s['v'] in place and "
+                           "return nothing")
+        if not np.array_equal(g, case.args[1][k], equal_nan=True):
+            raise WrongUse(f"changed its argument g {step}: an optimizer reads the gradient and leaves it as it "
+                           "was (g * g makes a new array; g *= g overwrites g)")
+        for name, how in (("p", "p -= ..."), ("s", "s['m'] *= ..., s['t'] += 1")):
+            if name in seen.rebound and _same({"p": p, "s": s}[name], before[name]):
+                raise WrongUse(f"rebound {name} {step} ({name} = ...) instead of updating it in place ({how}): "
+                               f"the new object never reaches the caller, whose {name} stays as it was")
         path.append(p.copy())
     return {"p": np.stack(path), "m": s["m"], "v": s["v"], "t": np.asarray(float(s["t"]))}
 
 
+def _same(now, before):
+    """Whether an argument holds what it held before the step (an array, or the state dict)."""
+    if isinstance(now, dict):
+        return now.keys() == before.keys() and all(_same(now[k], before[k]) for k in now)
+    try:
+        return np.array_equal(now, before, equal_nan=True)
+    except TypeError:  # not numbers: something the learner put there
+        return False
+
+
+def _adam_moments(case):
+    """The m and v that their own rules give after ``ADAM_STEPS`` steps from the case's state."""
+    _, gs, s = case.args
+    b1, b2 = case.kwargs["beta1"], case.kwargs["beta2"]
+    m, v = s["m"], s["v"]
+    for g in gs:
+        m, v = b1 * m + (1.0 - b1) * g, b2 * v + (1.0 - b2) * g * g
+    return m, v
+
+
 def _adam_meaning(case, outs):
+    """The step count, then m and v against their own rules, then the first step's size (fresh cases)."""
     t0 = case.args[2]["t"]
     if float(outs["t"]) != t0 + ADAM_STEPS:
         return f"s['t'] is {float(outs['t']):g} after {ADAM_STEPS} steps from t = {t0}: each step must add 1"
+    rules = {"m": "m ← β₁·m + (1 − β₁)·g", "v": "v ← β₂·v + (1 − β₂)·g², with g² the square of the gradient"}
+    for name, truth in zip(rules, _adam_moments(case)):
+        mine = np.asarray(outs[name], np.float64)
+        wrong = ~np.isclose(mine, truth, rtol=TOL, atol=0.0)
+        if wrong.any():
+            i = tuple(int(j) for j in np.argwhere(wrong)[0])
+            return (f"s['{name}'] does not follow its rule {rules[name]}: after {ADAM_STEPS} steps s['{name}']"
+                    f"{list(i)} is {mine[i]:.6g}, and the rule gives {truth[i]:.6g}")
     g, p0, kw = case.args[1][0], case.args[0], case.kwargs
     if t0 == 0:
         moved = np.abs(np.asarray(outs["p"])[0] - p0)
         big = np.abs(g) > 1e6 * kw["eps"]
         if big.any() and np.abs(moved[big] - kw["lr"]).max() > 1e-3 * kw["lr"]:
-            return ("on the first step every coordinate with |g| ≫ eps must move by lr, whatever the size of "
-                    "its gradient: that is what the bias correction is for")
+            i = tuple(int(j) for j in np.argwhere(big)[np.argmax(np.abs(moved[big] - kw["lr"]))])
+            return (f"on the first step from m = v = 0, every coordinate with |g| ≫ eps moves by "
+                    f"lr = {kw['lr']:g}, whatever the size of its gradient (m̂ = g and v̂ = g², so the step is lr·g/(|g| + eps)); "
+                    f"p{list(i)} moved by {moved[i]:.6g}")
     return None
 
 
@@ -174,7 +220,12 @@ def _run_vae(fn, case):
     """Build the case's model, run its forward pass, and let ``fn`` do the backward."""
     build, x, y, eps = case.args
     model = build()
-    model._backward = lambda *pieces: fn(model, *pieces)  # this model only
+
+    def by_fn(*pieces):  # set on this model only, and taken off before fn sees the model
+        del model._backward
+        return fn(model, *pieces)
+
+    model._backward = by_fn
     _, grads = model.loss_and_grads(x, y, eps=eps)
     if not isinstance(grads, dict):
         raise TypeError(f"vae_backward returned {type(grads).__name__}; it must return the gradients, "

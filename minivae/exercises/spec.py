@@ -14,6 +14,8 @@ from typing import Callable
 
 import numpy
 
+from .calling import answer, arrays_in  # noqa: F401  (arrays_in: kept importable from here)
+
 #: where the derivations live, as the stubs and diagnoses cite it
 DERIVATIONS = "docs/derivations.md"
 
@@ -40,16 +42,6 @@ def changed_arrays(before, after, prefix):
         return [n for f, b, a in zip(after._fields, before, after) for n in changed_arrays(b, a, f"{prefix}.{f}")]
     if isinstance(after, dict):
         return [n for k in after for n in changed_arrays(before[k], after[k], f"{prefix}[{k!r}]")]
-    return []
-
-
-def arrays_in(value, prefix):
-    """``[(name, array), ...]`` for the arrays in ``value`` (an array, a named tuple, a tuple)."""
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return [(prefix, value)]
-    if isinstance(value, tuple):
-        names = getattr(value, "_fields", range(len(value)))
-        return [pair for f, v in zip(names, value) for pair in arrays_in(v, f"{prefix}.{f}")]
     return []
 
 
@@ -149,26 +141,28 @@ class Exercise:
     def run(self, fn, case):
         """``{name: value}`` of ``fn`` on ``case`` (raises whatever ``fn`` raises).
 
-        A value that is one of the arguments itself (or a view of it) is noted under
-        ``"_shared"`` as ``(value name, argument name)``.
+        A value that shares memory with an argument (the argument itself, or a view of it:
+        ``numpy.shares_memory``, measured in the process where ``fn`` ran) is noted under
+        ``"_shared"`` as ``(value name, argument name)``. ``fn`` may be a
+        :class:`~minivae.exercises.isolation.RemoteFunction`, which runs in a child process
+        and writes what it did to its arguments back into them.
         """
         if self.call is not None:
             return self.call(fn, case)
         args = copy_args(case.args)
-        out = fn(*args, **case.kwargs)
+        seen = answer(fn, args, case.kwargs, case.names)  # the sharing is measured where fn ran
         touched = [n for arg, before, after in zip(case.names, case.args, args)
                    for n in changed_arrays(before, after, arg)]
         if touched:
             raise InputChanged(touched)
-        out = tuple(out) if isinstance(out, (tuple, list)) and len(self.returns) > 1 else (out,)
+        many = len(self.returns) > 1
+        out = tuple(seen.out) if isinstance(seen.out, (tuple, list)) and many else (seen.out,)
         if len(out) != len(self.returns):
             raise WrongCount(len(out), self.returns)
         outs = dict(zip(self.returns, out))
-        for name, value in outs.items():
-            shared = [n for arg, a in zip(case.names, args) for n, x in arrays_in(a, arg)
-                      if hasattr(value, "shape") and numpy.shares_memory(value, x)]
-            if shared:  # noted, and reported only if nothing worse is wrong
-                outs["_shared"] = (name, shared[0])
+        for where, arg in seen.shared:  # noted, and reported only if nothing worse is wrong
+            if (where is not None) == many:  # an item of the returned tuple, or the one value
+                outs["_shared"] = (self.returns[where] if many else self.returns[0], arg)
                 break
         return outs
 
