@@ -63,6 +63,24 @@ def backend(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=["cupy", "fakecupy"])
+def gpu(request, monkeypatch):
+    """CuPy (skipped, with the reason, without a GPU), or the stand-in in its place (every run)."""
+    from minivae.backend import cupy_available, module_for
+
+    if request.param == "fakecupy":
+        from tests.kernel_harness import CXX
+
+        if CXX is None:
+            pytest.skip("the CuPy stand-in needs a C++ compiler")
+        use_fakecupy(monkeypatch)
+    else:
+        ok, why = cupy_available()
+        if not ok:
+            pytest.skip(f"CuPy backend unavailable: {why}")
+    return module_for("cupy")
+
+
 @pytest.fixture
 def put(backend):
     """Move a NumPy array onto the test's backend (copy), keeping its dtype."""

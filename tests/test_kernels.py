@@ -168,23 +168,7 @@ def test_the_folded_adam_constants():
 
 
 # ---------------------------------------------------------------------- on a GPU, and on the stand-in
-@pytest.fixture(params=["cupy", "fakecupy"])
-def gpu(request, monkeypatch):
-    """CuPy (skipped, with the reason, without a GPU), or the stand-in in its place (every run)."""
-    from minivae.backend import cupy_available, module_for
-
-    if request.param == "fakecupy":
-        from tests.conftest import use_fakecupy
-
-        if CXX is None:
-            pytest.skip("the CuPy stand-in needs a C++ compiler")
-        use_fakecupy(monkeypatch)
-    else:
-        ok, why = cupy_available()
-        if not ok:
-            pytest.skip(f"CuPy backend unavailable: {why}")
-    return module_for("cupy")
-
+# (the `gpu` fixture, in conftest.py)
 
 def test_gpu_ops_take_the_kernels_and_match_numpy(gpu):
     """Each op on CuPy float32 arrays (one launch) against the same op on NumPy, rtol 1e-5."""

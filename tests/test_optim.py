@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 
-from minivae.backend import cupy_available
 from minivae.optim import SGD, Adam, Optimizer
 
 
@@ -215,21 +214,19 @@ def test_numpy_scalar_hyperparameters_become_python_floats():
     assert all(type(x) is float for x in (opt.lr, opt.beta1, opt.beta2, opt.eps))
 
 
-@pytest.mark.skipif(not cupy_available()[0], reason="CuPy with a CUDA device is not available")
 @pytest.mark.parametrize("make_opt", OPTIMIZERS, ids=OPT_IDS)
-def test_cupy_matches_numpy(make_opt):
-    import cupy
-
+def test_cupy_matches_numpy(make_opt, gpu):
+    """On CuPy (or the stand-in in its place: Adam through its kernel), the same steps as on NumPy."""
     rng = np.random.default_rng(0)
     W = rng.standard_normal((5, 4)).astype(np.float32)
     grads = [rng.standard_normal((5, 4)).astype(np.float32) for _ in range(3)]
-    W_gpu = cupy.asarray(W)
+    W_gpu = gpu.asarray(W)
     opt_cpu, opt_gpu = make_opt(), make_opt()
     for g in grads:
         opt_cpu.step({"W": W}, {"W": g})
-        opt_gpu.step({"W": W_gpu}, {"W": cupy.asarray(g)})
-    assert W_gpu.dtype == cupy.float32
-    np.testing.assert_allclose(cupy.asnumpy(W_gpu), W, rtol=1e-5, atol=1e-6)
+        opt_gpu.step({"W": W_gpu}, {"W": gpu.asarray(g)})
+    assert W_gpu.dtype == gpu.float32
+    np.testing.assert_allclose(gpu.asnumpy(W_gpu), W, rtol=1e-5, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------
