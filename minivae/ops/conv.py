@@ -2,15 +2,18 @@ r"""The 2-D convolution and its transpose as forward/backward pairs (docs/deriva
 
 Arrays are NCHW: ``x`` has shape (N, C, H, W) — examples, channels, rows, columns. The
 convolution of deep learning is a cross-correlation (the kernel is not flipped in the
-forward pass); with stride :math:`s` and zero padding :math:`P` on every side:
+forward pass); with stride :math:`s` and :math:`\mathrm{pad}` zeros on every side
+(the symbols of §10: example :math:`b`, input channel :math:`r`, output channel :math:`o`,
+output position :math:`(i, i')`, kernel offset :math:`(k, k')` in an :math:`f \times f'`
+kernel, input size :math:`S`, output size :math:`T`):
 
 .. math::
-    \mathrm{out}_{n o i j} = c_o + \sum_{c, p, q} W_{o c p q}\,
-        \tilde x_{n,\,c,\,s i + p,\,s j + q},
-    \qquad H' = \frac{H + 2P - k_H}{s} + 1
+    \mathrm{out}_{b o i i'} = c_o + \sum_{r, k, k'} W_{o r k k'}\,
+        \bar x_{b,\,r,\,s i + k,\,s i' + k'},
+    \qquad T = \frac{S + 2\,\mathrm{pad} - f}{s} + 1
 
-where :math:`\tilde x` is :math:`x` with :math:`P` zeros added on each side. This module
-asks the sizes to *tile* (:math:`s` divides :math:`H + 2P - k_H`, and the same for the
+where :math:`\bar x` is :math:`x` with the zeros added and :math:`c` is the bias ``b``.
+This module asks the sizes to *tile* (:math:`s` divides :math:`S + 2\,\mathrm{pad} - f`, and the same for the
 width): PyTorch then gives the same output size, and the transposed convolution of the
 output has exactly the shape of ``x`` again (otherwise it would need PyTorch's
 ``output_padding``, and the last rows of ``x`` would be silently ignored).
@@ -21,7 +24,7 @@ Two versions of each computation live here:
   derivatives). They are slow and they are the **source of truth**: the tests prove the
   fast version equal to them.
 * the fast version, used by the layers: *im2col* copies the :math:`k_H k_W` shifted
-  views of :math:`\tilde x` into one matrix, so the whole convolution is **one matrix
+  views of :math:`\bar x` into one matrix, so the whole convolution is **one matrix
   product**; its backward is two matrix products and the reverse copy (*col2im*).
 
 The transposed convolution is the convolution's input gradient used as a forward pass,
@@ -84,12 +87,12 @@ def _check_conv_args(x, W, b, stride, padding, *, transposed):
 
 
 def conv_output_size(size, k, stride, padding):
-    r""":math:`(H + 2P - k)/s + 1`, the output height (or width) of a convolution that tiles."""
+    r""":math:`T = (S + 2\,\mathrm{pad} - f)/s + 1`, the output height (or width) of a convolution that tiles."""
     return (size + 2 * padding - k) // stride + 1
 
 
 def conv_transpose_output_size(size, k, stride, padding):
-    r""":math:`(H - 1)s + k - 2P`, the output height (or width) of a transposed convolution."""
+    r""":math:`S = (T - 1)s + f - 2\,\mathrm{pad}`, the output height (or width) of a transposed convolution."""
     return (size - 1) * stride + k - 2 * padding
 
 
@@ -133,11 +136,11 @@ def conv2d_forward_loops(x, W, b, stride=1, padding=0):
 def conv2d_backward_loops(dout, x, W, stride=1, padding=0):
     r"""``(dx, dW, db)`` by the same loops: each output entry sends its gradient back.
 
-    :math:`\mathrm{out}_{noij}` read :math:`W_{o\cdot\cdot\cdot}` and the window of
-    :math:`\tilde x` at :math:`(si, sj)`, so by the chain rule it adds
-    :math:`\mathrm{dout}_{noij} W_{o}` to that window of :math:`d\tilde x`,
-    :math:`\mathrm{dout}_{noij}` times the window to :math:`dW_o`, and
-    :math:`\mathrm{dout}_{noij}` to :math:`db_o`; the padding's gradient is dropped.
+    :math:`\mathrm{out}_{boii'}` read :math:`W_{o}` and the window of
+    :math:`\bar x` at :math:`(si, si')`, so by the chain rule it adds
+    :math:`\mathrm{dout}_{boii'} W_{o}` to that window of :math:`\mathrm{d}\bar x`,
+    :math:`\mathrm{dout}_{boii'}` times the window to :math:`\mathrm{dW}_o`, and
+    :math:`\mathrm{dout}_{boii'}` to :math:`\mathrm{db}_o`; the padding's gradient is dropped.
     """
     xp = array_module(x)
     stride, padding = _check_conv_args(x, W, xp.zeros(W.shape[0], dtype=W.dtype), stride, padding,
@@ -181,10 +184,10 @@ def conv_transpose2d_forward_loops(x, W, b, stride=1, padding=0):
 
 # ---------------------------------------------------------------------------- the fast pieces
 def _im2col(x, kH, kW, stride, padding):
-    r"""The windows of :math:`\tilde x` as the columns of one matrix.
+    r"""The windows of :math:`\bar x` as the columns of one matrix.
 
     Returns ``cols`` of shape (C·kH·kW, N·H'·W'): row ``(c, p, q)``, column ``(n, i, j)``
-    holds :math:`\tilde x_{n, c, si+p, sj+q}`. Built from :math:`k_H k_W` strided slices
+    holds :math:`\bar x_{b, r, si+k, si'+k'}`. Built from :math:`f f'` strided slices
     (one copy per kernel position), the same on NumPy and CuPy.
     """
     xp = array_module(x)
@@ -225,12 +228,12 @@ def _rows(dout):
 
 
 def _conv_dW(cols, dout, W_shape):
-    r""":math:`dW_{ocpq} = \sum_{n,i,j} \mathrm{dout}_{noij}\,\tilde x_{n,c,si+p,sj+q}`: one matrix product."""
+    r""":math:`\mathrm{dW}_{orkk'} = \sum_{b,i,i'} \mathrm{dout}_{boii'}\,\bar x_{b,r,si+k,si'+k'}`: one matrix product."""
     return (_rows(dout) @ cols.T).reshape(W_shape)
 
 
 def _conv_dx(dout, W, x_shape, stride, padding):
-    r""":math:`dx` of the convolution: :math:`W^\top \mathrm{dout}` as columns, put back by col2im."""
+    r""":math:`\mathrm{dx}` of the convolution: :math:`W^\top \mathrm{dout}` as columns, put back by col2im."""
     dcols = W.reshape(W.shape[0], -1).T @ _rows(dout)     # (C_in·kH·kW, N·H'·W')
     return _col2im(dcols, x_shape, W.shape[2], W.shape[3], stride, padding)
 
@@ -250,11 +253,11 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
     r"""2-D convolution (cross-correlation, as PyTorch's ``conv2d``), NCHW (§10.1).
 
     .. math::
-        \mathrm{out}_{noij} = c_o + \sum_{c=1}^{C_{in}} \sum_{p=1}^{k_H} \sum_{q=1}^{k_W}
-            W_{ocpq}\, \tilde x_{n,\,c,\,si+p,\,sj+q}
+        \mathrm{out}_{boii'} = c_o + \sum_{r=0}^{R-1} \sum_{k=0}^{f-1} \sum_{k'=0}^{f'-1}
+            W_{orkk'}\, \bar x_{b,\,r,\,si+k,\,si'+k'}
 
-    with :math:`\tilde x` the input padded by ``padding`` zeros on each side and
-    :math:`c` the bias ``b``.
+    with :math:`\bar x` the input padded by ``padding`` zeros on each side and
+    :math:`c` the bias ``b`` (symbols of §10).
 
     Parameters
     ----------
@@ -266,7 +269,7 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
 
     Returns
     -------
-    out : array, shape (N, C_out, H', W'), :math:`H' = (H + 2P - k_H)/s + 1`
+    out : array, shape (N, C_out, H', W'), :math:`T = (S + 2\,\mathrm{pad} - f)/s + 1`
     cache : ConvCache
 
     Raises
@@ -290,11 +293,12 @@ def conv2d_backward(dout, cache):
     r"""Gradients of the convolution (§10.2, §10.3).
 
     .. math::
-        d\tilde x_{ncuv} = \sum_{o,i,j} \mathrm{dout}_{noij}\, W_{oc,\,u-si,\,v-sj}, \qquad
-        dW_{ocpq} = \sum_{n,i,j} \mathrm{dout}_{noij}\, \tilde x_{n,c,si+p,sj+q}, \qquad
-        db_o = \sum_{n,i,j} \mathrm{dout}_{noij}
+        \mathrm{d}\bar x_{brnn'} = \sum_{o,i,i'} \mathrm{dout}_{boii'}\, W_{or,\,n-si,\,n'-si'}, \qquad
+        \mathrm{dW}_{orkk'} = \sum_{b,i,i'} \mathrm{dout}_{boii'}\, \bar x_{b,r,si+k,si'+k'}, \qquad
+        \mathrm{db}_o = \sum_{b,i,i'} \mathrm{dout}_{boii'}
 
-    ``dx`` is :math:`d\tilde x` with the padding cropped: for stride 1 a *full*
+    (terms whose kernel index falls outside the kernel are zero). ``dx`` is
+    :math:`\mathrm{d}\bar x` with the padding cropped: for stride 1 a *full*
     convolution of ``dout`` with the kernel flipped in both axes (channels swapped);
     for stride :math:`s`, the same after :math:`s-1` zeros are put between the entries
     of ``dout``. ``dW`` correlates the padded input with ``dout``.
@@ -341,10 +345,10 @@ def conv_transpose2d_forward(x, W, b, stride=1, padding=0):
 
     .. math::
         \mathrm{out} = \mathrm{conv}_W^{\top}(x) + c, \qquad
-        \tilde{\mathrm{out}}_{n o u v} = \sum_{c,i,j} x_{ncij}\, W_{c o,\,u-si,\,v-sj}
+        \overline{\mathrm{out}}_{b r n n'} = \sum_{o,i,i'} x_{boii'}\, W_{or,\,n-si,\,n'-si'}
 
     (then ``padding`` is cropped from every side). It maps a (H, W) map to
-    :math:`H' = (H-1)s + k_H - 2P`: with stride 2 it doubles the size, as a decoder needs.
+    :math:`S = (T-1)s + f - 2\,\mathrm{pad}`: with stride 2 it doubles the size, as a decoder needs.
 
     Parameters
     ----------
@@ -377,9 +381,9 @@ def conv_transpose2d_backward(dout, cache):
     the roles of input and upstream gradient swapped:
 
     .. math::
-        dx = \mathrm{conv}_W(\mathrm{dout}), \qquad
-        dW_{copq} = \sum_{n,i,j} x_{ncij}\, \widetilde{\mathrm{dout}}_{n,o,si+p,sj+q}, \qquad
-        db_o = \sum_{n,u,v} \mathrm{dout}_{nouv}
+        \mathrm{dx} = \mathrm{conv}_W(\mathrm{dout}), \qquad
+        \mathrm{dW}_{orkk'} = \sum_{b,i,i'} x_{boii'}\, \overline{\mathrm{dout}}_{b,r,si+k,si'+k'}, \qquad
+        \mathrm{db}_r = \sum_{b,n,n'} \mathrm{dout}_{brnn'}
 
     Parameters
     ----------
