@@ -50,6 +50,9 @@ def run(args):
     name = type(model).__name__
     if not is_vae(model):
         raise UserError(f"{args.checkpoint} holds {a_an(name)}; the explorer shows the mu and sigma of a vae or cvae")
+    if name == "ConvVAE":
+        raise UserError(f"{args.checkpoint} holds a ConvVAE; the explorer page runs dense networks only "
+                        "and cannot show a convolutional one yet (sample and evaluate work on it)")
     out = os.path.expanduser(args.out)
     if os.path.isdir(out):
         raise UserError(f"--out {args.out!r} is a folder; give a file name such as explorer.html")
