@@ -240,13 +240,17 @@ def _conv_dx(dout, W, x_shape, stride, padding):
 
 # ---------------------------------------------------------------------------- the pairs
 class ConvCache(NamedTuple):
-    """What :func:`conv2d_backward` needs: the input's columns, its shape, the weights, the geometry."""
+    """What :func:`conv2d_backward` needs: the input, the weights, the geometry, and the input's columns.
 
-    cols: object    # (C_in·kH·kW, N·H'·W'), from _im2col(x)
-    x_shape: tuple  # (N, C_in, H, W)
+    ``cols`` is the fast version's copy of the windows of ``x`` (see :func:`_im2col`); a
+    backward written from the formula needs only the first four fields.
+    """
+
+    x: object       # (N, C_in, H, W)
     W: object       # (C_out, C_in, kH, kW)
     stride: int
     padding: int
+    cols: object    # (C_in·kH·kW, N·H'·W'), from _im2col(x)
 
 
 def conv2d_forward(x, W, b, stride=1, padding=0):
@@ -286,7 +290,7 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
     cols = _im2col(x, kH, kW, stride, padding)
     out = _conv(cols, W, N, Ho, Wo)
     out += b.reshape(1, -1, 1, 1)
-    return out, ConvCache(cols, tuple(x.shape), W, stride, padding)
+    return out, ConvCache(x, W, stride, padding, cols)
 
 
 def conv2d_backward(dout, cache):
@@ -315,7 +319,8 @@ def conv2d_backward(dout, cache):
     db : array, shape (C_out,)
     """
     check_array(dout, "dout", ndim=4)
-    cols, x_shape, W, stride, padding = cache
+    x, W, stride, padding, cols = cache
+    x_shape = tuple(x.shape)
     N = x_shape[0]
     Ho = conv_output_size(x_shape[2], W.shape[2], stride, padding)
     Wo = conv_output_size(x_shape[3], W.shape[3], stride, padding)
