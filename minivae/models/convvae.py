@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import math
 
-from .._checks import check_choice, check_number
 from ..conv_layers import Conv2d, ConvTranspose2d, Reshape
-from ..layers import ACTIVATIONS, Layer, Sequential, make_activation
+from ..layers import Layer, Sequential, make_activation
 from .base import _SIZING, Model, _Shape, mlp
-from .vae import LIKELIHOODS, VAE, _check_sigma
+from .vae import VAE
 
 KERNEL, STRIDE, PADDING = 4, 2, 1  # each convolution halves the side, each transposed one doubles it
 
@@ -79,14 +78,8 @@ class ConvVAE(VAE):
 
     def __init__(self, input_dim, hidden_dims=(16, 32), latent_dim=2, *, likelihood="bernoulli", beta=1.0,
                  sigma=1.0, activation="relu", seed=0, dtype="float32"):
-        Model.__init__(self, input_dim, hidden_dims, latent_dim, seed=seed, dtype=dtype)
-        self.likelihood = check_choice(likelihood, "likelihood", LIKELIHOODS)
-        self.activation = check_choice(activation, "activation", ACTIVATIONS)
-        self.beta = check_number(beta, "beta", low=0.0)
-        if self.beta == float("inf"):
-            raise ValueError("beta must be finite")
-        self.sigma = _check_sigma(sigma, self.dtype)
-        self._unit_targets = likelihood == "bernoulli"
+        Model.__init__(self, input_dim, hidden_dims, latent_dim, seed=seed, dtype=dtype)  # not VAE's: no MLP
+        self._set_options(likelihood, beta, sigma, activation)
         side, n = math.isqrt(self.input_dim), len(self.hidden_dims)
         if side * side != self.input_dim:
             raise ValueError(f"input_dim must be a square number of pixels (64 for 8x8, 784 for 28x28) "
