@@ -21,13 +21,17 @@ What is timed, one epoch at a time (the median of ``--repeats`` rounds):
   style), at the same shapes and dtype, into preallocated outputs, summed over an epoch's
   steps. It leaves out the copies im2col and col2im make, the activations, the loss and Adam.
 
-The three alternate round by round, so a machine that gets busier affects all alike. Then
+The three alternate round by round, so a machine that gets busier affects all alike. Beside
+the wall-clock seconds, the CPU seconds each library's process used are reported: on a busy
+machine, with ``--threads 1``, they are the fairer comparison (time spent waiting for a core
+does not count). Then
 one more minivae epoch runs under ``cProfile``, and the time inside each piece of
 ``minivae/ops/conv.py`` (and the rest) says where the time goes.
 
 Run::
 
     python benchmarks/conv_speed.py               # 4,000 rows (the MNIST subset's training set), 3 rounds
+    python benchmarks/conv_speed.py --threads 1   # one BLAS/PyTorch thread each (a busy machine)
     python benchmarks/conv_speed.py --quick       # 512 rows, 1 round: a smoke test
 """
 from __future__ import annotations
@@ -202,27 +206,35 @@ def main(argv=None):
     if torch is not None:
         torch_epoch(tmodel, topt, tX[:2 * B], B, gen)
     times = {"minivae": [], "pytorch": [], "floor": []}
+    cpu = {"minivae": [], "pytorch": []}
+
+    def timed(name, fn):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        fn()
+        times[name].append(time.perf_counter() - start)
+        cpu[name].append(time.process_time() - start_cpu)
+
     for _ in range(args.repeats):
-        start = time.perf_counter()
-        model.fit(X, epochs=1, batch_size=B, optimizer=opt, verbose=False)
-        times["minivae"].append(time.perf_counter() - start)
+        timed("minivae", lambda: model.fit(X, epochs=1, batch_size=B, optimizer=opt, verbose=False))
         if torch is not None:
-            start = time.perf_counter()
-            torch_epoch(tmodel, topt, tX, B, gen)
-            times["pytorch"].append(time.perf_counter() - start)
+            timed("pytorch", lambda: torch_epoch(tmodel, topt, tX, B, gen))
         times["floor"].append(floor_epoch(products, args.n, B, np.float32))
     med = {k: statistics.median(v) for k, v in times.items() if v}
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items() if v}
     print(f"ConvVAE 784 -> conv{CHANNELS} -> {LATENT}, {model.n_params():,} parameters; {args.n} rows, batch {B}, "
           f"float32, {args.repeats} round(s), BLAS threads: {threads or 'unknown'}")
-    print("| what | seconds per epoch (median) | relative to minivae |")
-    print("| --- | --- | --- |")
-    print(f"| minivae | {med['minivae']:.3f} | 1.00 |")
+    print("| what | wall seconds per epoch (median) | relative to minivae | CPU seconds of the process (median) |")
+    print("| --- | --- | --- | --- |")
+    print(f"| minivae | {med['minivae']:.3f} | 1.00 | {med_cpu['minivae']:.3f} |")
     if "pytorch" in med:
-        print(f"| pytorch {torch.__version__} (CPU) | {med['pytorch']:.3f} | {med['pytorch'] / med['minivae']:.2f} |")
+        print(f"| pytorch {torch.__version__} (CPU) | {med['pytorch']:.3f} | {med['pytorch'] / med['minivae']:.2f} | "
+              f"{med_cpu['pytorch']:.3f} |")
     print(f"| matmul floor ({len(products)} products per step) | {med['floor']:.3f} | "
-          f"{med['floor'] / med['minivae']:.2f} |")
+          f"{med['floor'] / med['minivae']:.2f} | |")
     if "pytorch" in med:
-        print(f"minivae / pytorch = {med['minivae'] / med['pytorch']:.2f}")
+        print(f"minivae / pytorch = {med['minivae'] / med['pytorch']:.2f} in wall time, "
+              f"{med_cpu['minivae'] / med_cpu['pytorch']:.2f} in CPU time (fairer on a busy machine with one thread "
+              "each; with more threads, CPU time also counts threads that spin)")
     seconds, total = where_the_time_goes(model, X, B)
     print(f"\nwhere one minivae epoch's time goes (cProfile, own time; {total:.2f} s in all under the profiler):")
     print("| piece | seconds | share |")
