@@ -98,10 +98,14 @@ def conv_transpose_output_size(size, k, stride, padding):
 
 # ---------------------------------------------------------------------------- the source of truth
 def _pad(x, padding):
-    """``x`` with ``padding`` zeros added on all four sides of each image (a new array)."""
+    """``x`` with ``padding`` zeros added on all four sides of each image (a new array).
+
+    Laid out channel by channel in memory (a (C, N, ...) array seen as (N, C, ...)), the
+    order in which :func:`_im2col` reads it.
+    """
     xp = array_module(x)
     N, C, H, W_ = x.shape
-    out = xp.zeros((N, C, H + 2 * padding, W_ + 2 * padding), dtype=x.dtype)
+    out = xp.zeros((C, N, H + 2 * padding, W_ + 2 * padding), dtype=x.dtype).transpose(1, 0, 2, 3)
     out[:, :, padding:padding + H, padding:padding + W_] = x
     return out
 
@@ -216,10 +220,14 @@ def _col2im(dcols, x_shape, kH, kW, stride, padding):
 
 
 def _conv(cols, W, N, Ho, Wo):
-    """``W ⋆ x`` without bias from ``cols = _im2col(x)``: one matrix product -> (N, C_out, H', W')."""
-    xp = array_module(cols)
+    """``W ⋆ x`` without bias from ``cols = _im2col(x)``: one matrix product -> (N, C_out, H', W').
+
+    The result is the product's (C_out, N, H', W') array seen as (N, C_out, H', W'), not
+    copied: the next layer's im2col and the backward's :func:`_rows` read that order
+    without a copy, and element-wise layers between them keep it.
+    """
     out = W.reshape(W.shape[0], -1) @ cols                # (C_out, N·H'·W')
-    return xp.ascontiguousarray(out.reshape(W.shape[0], N, Ho, Wo).transpose(1, 0, 2, 3))
+    return out.reshape(W.shape[0], N, Ho, Wo).transpose(1, 0, 2, 3)
 
 
 def _rows(dout):
@@ -227,14 +235,20 @@ def _rows(dout):
     return dout.transpose(1, 0, 2, 3).reshape(dout.shape[1], -1)
 
 
-def _conv_dW(cols, dout, W_shape):
-    r""":math:`\mathrm{dW}_{orkk'} = \sum_{b,i,i'} \mathrm{dout}_{boii'}\,\bar x_{b,r,si+k,si'+k'}`: one matrix product."""
-    return (_rows(dout) @ cols.T).reshape(W_shape)
+def _conv_dW(cols, rows, W_shape):
+    r""":math:`\mathrm{dW}_{orkk'} = \sum_{b,i,i'} \mathrm{dout}_{boii'}\,\bar x_{b,r,si+k,si'+k'}`: one matrix product.
+
+    ``rows = _rows(dout)``.
+    """
+    return (rows @ cols.T).reshape(W_shape)
 
 
-def _conv_dx(dout, W, x_shape, stride, padding):
-    r""":math:`\mathrm{dx}` of the convolution: :math:`W^\top \mathrm{dout}` as columns, put back by col2im."""
-    dcols = W.reshape(W.shape[0], -1).T @ _rows(dout)     # (C_in·kH·kW, N·H'·W')
+def _conv_dx(rows, W, x_shape, stride, padding):
+    r""":math:`\mathrm{dx}` of the convolution: :math:`W^\top \mathrm{dout}` as columns, put back by col2im.
+
+    ``rows = _rows(dout)``.
+    """
+    dcols = W.reshape(W.shape[0], -1).T @ rows            # (C_in·kH·kW, N·H'·W')
     return _col2im(dcols, x_shape, W.shape[2], W.shape[3], stride, padding)
 
 
@@ -327,8 +341,9 @@ def conv2d_backward(dout, cache):
     expected = (N, W.shape[0], Ho, Wo)
     if tuple(dout.shape) != expected:
         raise ValueError(f"dout must have the shape of the convolution's output, {expected}; got {tuple(dout.shape)}")
-    dx = _conv_dx(dout, W, x_shape, stride, padding)
-    dW = _conv_dW(cols, dout, W.shape)
+    rows = _rows(dout)                                    # one copy (none if dout is channel-major), used twice
+    dx = _conv_dx(rows, W, x_shape, stride, padding)
+    dW = _conv_dW(cols, rows, W.shape)
     db = dout.sum(axis=(0, 2, 3))
     return dx, dW, db
 
@@ -373,7 +388,7 @@ def conv_transpose2d_forward(x, W, b, stride=1, padding=0):
     kH, kW = W.shape[2:]
     out_shape = (N, W.shape[1], conv_transpose_output_size(H, kH, stride, padding),
                  conv_transpose_output_size(W_, kW, stride, padding))
-    out = _conv_dx(x, W, out_shape, stride, padding)      # the convolution's dx, with x as dout
+    out = _conv_dx(_rows(x), W, out_shape, stride, padding)  # the convolution's dx, with x as dout
     out += b.reshape(1, -1, 1, 1)
     return out, ConvTransposeCache(x, W, stride, padding)
 
@@ -412,6 +427,6 @@ def conv_transpose2d_backward(dout, cache):
                          f"got {tuple(dout.shape)}")
     cols = _im2col(dout, kH, kW, stride, padding)        # dout plays the convolution's input
     dx = _conv(cols, W, N, H, W_)
-    dW = _conv_dW(cols, x, W.shape)                      # x plays the convolution's upstream gradient
+    dW = _conv_dW(cols, _rows(x), W.shape)               # x plays the convolution's upstream gradient
     db = dout.sum(axis=(0, 2, 3))
     return dx, dW, db
