@@ -116,7 +116,7 @@ def main(argv=None):
     args = parse_args("The MLP VAE against the ConvVAE: held-out -ELBO and -log p(x), samples, time.", argv)
     folder = out_dir(args, "convvae")
     if args.quick:
-        epochs, n_ll, K, n_show = 4, 100, 20, 8
+        epochs, n_ll, K, n_show = 3, 50, 10, 8
     else:
         epochs, n_ll, K, n_show = 60, 1000, 100, 10
     X_train, X_test, _, _ = load_split(args.quick)
