@@ -69,8 +69,16 @@ def test_fast_equals_loops(problem):
         assert fast.shape == slow.shape, name
         np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10 * (1 + np.abs(slow).max()), err_msg=name)
     c = np.linspace(-1.0, 1.0, W.shape[1])
-    np.testing.assert_allclose(ops.conv_transpose2d_forward(dout, W, c, s, P)[0],
-                               conv.conv_transpose2d_forward_loops(dout, W, c, s, P), rtol=1e-10, atol=1e-10)
+    y, t_cache = ops.conv_transpose2d_forward(dout, W, c, s, P)
+    np.testing.assert_allclose(y, conv.conv_transpose2d_forward_loops(dout, W, c, s, P), rtol=1e-10, atol=1e-10)
+    # its backward, by the loops read the other way (§10.5): dx = conv(dy), dW = the convolution's dW, roles swapped
+    dy = np.random.default_rng(2).normal(size=y.shape)
+    dx, dW, db = ops.conv_transpose2d_backward(dy, t_cache)
+    np.testing.assert_allclose(dx, conv.conv2d_forward_loops(dy, W, np.zeros(W.shape[0]), s, P), rtol=1e-10,
+                               atol=1e-10 * (1 + np.abs(dx).max()))
+    np.testing.assert_allclose(dW, conv.conv2d_backward_loops(dout, dy, W, s, P)[1], rtol=1e-10,
+                               atol=1e-10 * (1 + np.abs(dW).max()))
+    np.testing.assert_allclose(db, dy.sum(axis=(0, 2, 3)), rtol=1e-12, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------- what the formulas mean
