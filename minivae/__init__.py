@@ -10,6 +10,8 @@ from .models import load  # noqa: F401  (the checkpoint format sits below the mo
 from .gradcheck import check_pair, check_scalar  # noqa: F401
 from .layers import Dense, LeakyReLU, ReLU, Sequential, Sigmoid, Softplus, Tanh  # noqa: F401
 from .models import CVAE, VAE, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder  # noqa: F401
+from .models import ConvVAE  # noqa: F401
+from .conv_layers import Conv2d, ConvTranspose2d, Reshape  # noqa: F401
 from .ops import (  # noqa: F401
     bce_with_logits,
     kl_standard_normal,

@@ -25,6 +25,7 @@ from minivae.ops import (dense_backward, relu_backward, sigmoid_backward, tanh_b
                          kl_standard_normal, reparameterize_backward)
 from minivae.models.sparse import kl_sparsity
 from minivae.exercises.solutions import adam_step, contractive_penalty, vae_backward
+from minivae.ops import conv2d_backward
 """
 
 
@@ -140,7 +141,7 @@ def test_each_stub_has_the_library_name_signature_and_a_docstring_that_points_to
 
 def test_start_writes_the_stubs_and_check_calls_them_not_started(tmp_path):
     status, out, _ = run("start", tmp_path)
-    assert status == 0 and "wrote 12 exercises" in out
+    assert status == 0 and f"wrote {len(EXERCISES)} exercises" in out
     text = (tmp_path / "workbook.py").read_text()
     assert [line.split("(")[0][4:] for line in text.splitlines() if line.startswith("def ")] == list(BY_NAME)
     status, out, _ = run("check", tmp_path, "--json")
@@ -180,7 +181,7 @@ def test_a_workbook_that_does_not_import_gives_one_line(tmp_path):
 def test_the_exit_status_and_json_serve_an_autograder(tmp_path):
     workbook(tmp_path, LIBRARY_WORKBOOK)
     status, out, _ = run("check", tmp_path)
-    assert status == 0 and "12 passed." in out
+    assert status == 0 and f"{len(EXERCISES)} passed." in out
     workbook(tmp_path, LIBRARY_WORKBOOK + "\ndef mse(pred, target):\n    d = pred - target\n"
                                           "    return (d * d).sum() / len(d), 2 * d\n")
     status, out, _ = run("check", tmp_path, "--json")
@@ -226,7 +227,7 @@ def test_the_docs_list_the_whole_catalogue_and_their_examples_run(tmp_path, monk
     flowing = " ".join(text.split())
     assert all(f"`{m.key}`" in text for m in MISTAKES) and f"{len(MISTAKES)} in all" in flowing
     assert f"knows {len(MISTAKES)} classic mistakes" in " ".join((ROOT / "README.md").read_text().split())
-    assert len(EXERCISES) == 12 and "twelve stubs" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(EXERCISES) == 13 and "thirteen stubs" in (ROOT / "README.md").read_text(encoding="utf-8")
     exec(fenced_after(text, "The library's own gradient checker"), {})
     assert capsys.readouterr().out.strip() == fenced_after(text, "prints").strip()
     workbook(tmp_path, LIBRARY_WORKBOOK)  # the grader's snippet, run for real in the learner's folder

@@ -107,8 +107,9 @@ def test_the_parameter_count_before_building_is_the_models(kind):
     args = argparse.Namespace(kind=kind, hidden=(12, 5), latent=3, activation="relu", seed=0, likelihood="bernoulli",
                               beta=1.0, sigma=0.2, loss="bce", corruption="gaussian", noise=None, sparsity=0.05,
                               sparsity_weight=3.0, penalty="kl", contraction=0.1)
-    model = _build_model(args, 20, 4)
-    assert sum(i * o + o for i, o in layer_shapes(args, 20, 4)) == model.n_params()
+    D = 64 if kind == "convvae" else 20  # a ConvVAE reads square images
+    model = _build_model(args, D, 4)
+    assert sum(i * o + o for i, o in layer_shapes(args, D, 4)) == model.n_params()
 
 
 # ---------------------------------------------------------------------------

@@ -282,6 +282,12 @@ def check_train_out(out, given):
 def layer_shapes(args, input_dim, n_classes):
     """``(in, out)`` of every Dense layer of the model ``train`` builds from ``args``, as the models build them."""
     h, latent = tuple(args.hidden), args.latent
+    if args.kind == "convvae":  # a k x k convolution from R to O channels has the parameters of a (R·k², O) layer
+        chans, flat = (1, *h), _convvae_maps(args, input_dim)[-1]
+        k2 = 16  # ConvVAE's 4 x 4 kernels
+        encoder = [(r * k2, o) for r, o in zip(chans[:-1], chans[1:])]
+        decoder = [(latent, flat)] + [(chans[i] * k2, chans[i - 1]) for i in range(len(h), 0, -1)]
+        return [*encoder, (flat, latent), (flat, latent), *decoder]
     if args.kind in ("vae", "cvae"):
         c = n_classes if args.kind == "cvae" else 0
         encoder, decoder = (input_dim + c, *h), (latent + c, *h[::-1], input_dim)
@@ -290,6 +296,12 @@ def layer_shapes(args, input_dim, n_classes):
         encoder = (input_dim, *h, latent)
         decoder, heads = encoder[::-1], []
     return [*zip(encoder[:-1], encoder[1:]), *heads, *zip(decoder[:-1], decoder[1:])]
+
+
+def _convvae_maps(args, input_dim):
+    """Numbers per example in each feature map of a ConvVAE's encoder (each convolution halves the side)."""
+    side = math.isqrt(input_dim)
+    return [c * max(1, side // 2 ** (i + 1)) ** 2 for i, c in enumerate(args.hidden)]
 
 
 def check_train_memory(args, class_name, input_dim, n_classes, n_train):
@@ -302,7 +314,10 @@ def check_train_memory(args, class_name, input_dim, n_classes, n_train):
     # the weights, their gradients, Adam's two moments and fit's saved copy of the weights and
     # the moments (7 numbers per parameter); a batch's activations and their gradients (about
     # 4 numbers per unit of every layer)
-    numbers = 7 * n_params + 4 * batch * (input_dim + sum(o for _, o in shapes))
+    units = input_dim + sum(o for _, o in shapes)
+    if args.kind == "convvae":  # the feature maps (twice: encoder and decoder) and im2col's 4x copies of them
+        units += 2 * 5 * sum(_convvae_maps(args, input_dim))
+    numbers = 7 * n_params + 4 * batch * units
     arch = " -> ".join(str(d) for d in (input_dim, *args.hidden, args.latent))
     check_memory(numbers * resolve_dtype(None).itemsize,
                  f"training {a_an(class_name)} of {n_params:,} parameters ({arch}) in batches of {batch}",

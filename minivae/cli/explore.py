@@ -51,6 +51,9 @@ def run(args):
     name = type(model).__name__
     if not is_vae(model):
         raise UserError(f"{args.checkpoint} holds {a_an(name)}; the explorer shows the mu and sigma of a vae or cvae")
+    if name == "ConvVAE":
+        raise UserError(f"{args.checkpoint} holds a ConvVAE; the explorer page runs dense networks only "
+                        "and cannot show a convolutional one yet (sample and evaluate work on it)")
     out = os.path.expanduser(args.out)
     check_output_file(out, "--out", args.out, example="explorer.html")  # before any work
     _, X, _, y, data, split = run_split(args, path)

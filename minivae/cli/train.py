@@ -23,6 +23,8 @@ KINDS = {
     "cae": ("ContractiveAutoencoder", "contractive autoencoder: penalises the encoder's Jacobian"),
     "vae": ("VAE", "variational autoencoder: a generative model you can sample from"),
     "cvae": ("CVAE", "conditional VAE: told the digit's class, samples any digit you ask for"),
+    "convvae": ("ConvVAE", "convolutional VAE: stride-2 convolutions in, transposed ones out; "
+                           "--hidden gives the channels (docs/derivations.md §10)"),
 }
 
 TRAIN_EPILOG = f"""\
@@ -47,6 +49,8 @@ CVAE_DEFAULTS = {
     "mnist-subset": {"hidden": (400,), "latent": 8, "beta": 4.0, "epochs": 60},
 }
 GENERIC_DEFAULTS = {"hidden": (256, 128), "latent": 8, "epochs": 20}
+#: a convvae's --hidden are channels: two convolutions halve 28x28 (or 8x8) twice
+CONVVAE_DEFAULTS = {"hidden": (16, 32), "latent": 16, "epochs": 20}
 
 CVAE_EPILOG = f"""\
 examples:
@@ -77,7 +81,7 @@ def _add_train_kind(kinds, kind, common):
                          epilog=CVAE_EPILOG if kind == "cvae" else TRAIN_EPILOG,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_argument_group(f"{kind} options")
-    if kind in ("vae", "cvae"):
+    if kind in ("vae", "cvae", "convvae"):
         g.add_argument("--beta", type=float_in(0.0), default=None if kind == "cvae" else 1.0,
                        help="weight of the KL term; 1 trains on the ELBO itself (default: "
                             + ("by data set, see below)" if kind == "cvae" else "%(default)s)"))
@@ -150,7 +154,7 @@ def _fill_defaults(args):
     if args.kind == "cvae":
         defaults = CVAE_DEFAULTS.get(args.data, CVAE_DEFAULTS["mnist-subset"])
     else:
-        defaults = GENERIC_DEFAULTS
+        defaults = CONVVAE_DEFAULTS if args.kind == "convvae" else GENERIC_DEFAULTS
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -161,7 +165,7 @@ def _build_model(args, input_dim, n_classes):
 
     cls = getattr(models, KINDS[args.kind][0])
     kw = dict(hidden_dims=args.hidden, latent_dim=args.latent, activation=args.activation, seed=args.seed)
-    if args.kind in ("vae", "cvae"):
+    if args.kind in ("vae", "cvae", "convvae"):
         kw.update(likelihood=args.likelihood, beta=args.beta, sigma=args.sigma)
     else:
         kw["loss"] = args.loss

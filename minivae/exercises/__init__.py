@@ -10,10 +10,11 @@ The files, each small:
 
 - ``spec.py``: what an exercise, one of its inputs (a case) and a catalogued mistake are;
 - ``cases.py``: the inputs: many random ones, the edge cases, the numerical gradients;
-- ``ops_exercises.py``, ``model_exercises.py``: the twelve exercises, in the order of the
-  README's reading guide; each solution is the library's own function, called
-  (``solutions.py`` adapts the three that are methods in the library);
-- ``mistakes_ops.py``, ``mistakes_models.py``: the catalogue of classic mistakes, as data;
+- ``ops_exercises.py``, ``model_exercises.py``, ``conv_exercise.py``: the thirteen exercises,
+  in the order of the README's reading guide; each solution is the library's own function,
+  called (``solutions.py`` adapts the three that are methods in the library);
+- ``mistakes_ops.py``, ``mistakes_models.py``, ``mistakes_conv.py``: the catalogue of
+  classic mistakes, as data;
 - ``checker.py``: judges an answer and diagnoses what is wrong;
 - ``calling.py``: how the learner's function is called, and what is noticed where it ran
   (a returned view of an argument, a rebound parameter);
@@ -26,13 +27,14 @@ See docs/exercises.md.
 """
 from __future__ import annotations
 
-from . import mistakes_models, mistakes_ops  # noqa: F401  (they fill the catalogue)
+from . import mistakes_conv, mistakes_models, mistakes_ops  # noqa: F401  (they fill the catalogue)
+from .conv_exercise import EXERCISE as _CONV_EXERCISE
 from .model_exercises import EXERCISES as _MODEL_EXERCISES
 from .ops_exercises import EXERCISES as _OPS_EXERCISES
 from .spec import CATALOGUE, Exercise, Mistake  # noqa: F401
 
 #: every exercise, in the order of the README's reading guide
-EXERCISES = tuple(_OPS_EXERCISES + _MODEL_EXERCISES)
+EXERCISES = tuple(_OPS_EXERCISES + _MODEL_EXERCISES + [_CONV_EXERCISE])
 #: name -> exercise
 BY_NAME = {e.name: e for e in EXERCISES}
 

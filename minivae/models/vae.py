@@ -141,13 +141,7 @@ class VAE(Model):
     def __init__(self, input_dim, hidden_dims=(), latent_dim=2, *, likelihood="bernoulli", beta=1.0,
                  sigma=1.0, activation="relu", seed=0, dtype="float32"):
         super().__init__(input_dim, hidden_dims, latent_dim, seed=seed, dtype=dtype)
-        self.likelihood = check_choice(likelihood, "likelihood", LIKELIHOODS)
-        self.activation = check_choice(activation, "activation", ACTIVATIONS)
-        self.beta = check_number(beta, "beta", low=0.0)
-        if self.beta == float("inf"):
-            raise ValueError("beta must be finite")
-        self.sigma = _check_sigma(sigma, self.dtype)
-        self._unit_targets = likelihood == "bernoulli"
+        self._set_options(likelihood, beta, sigma, activation)
         c = self._condition_dim()
         enc_sizes = (self.input_dim + c, *self.hidden_dims)
         h = enc_sizes[-1]
@@ -157,6 +151,16 @@ class VAE(Model):
         dec_sizes = (self.latent_dim + c, *self.hidden_dims[::-1], self.input_dim)
         self.blocks["decoder"] = mlp(dec_sizes, activation, self.rng, self.dtype)
         self._pack_params()
+
+    def _set_options(self, likelihood, beta, sigma, activation):
+        """Check and keep the VAE's own options (the ConvVAE shares them)."""
+        self.likelihood = check_choice(likelihood, "likelihood", LIKELIHOODS)
+        self.activation = check_choice(activation, "activation", ACTIVATIONS)
+        self.beta = check_number(beta, "beta", low=0.0)
+        if self.beta == float("inf"):
+            raise ValueError("beta must be finite")
+        self.sigma = _check_sigma(sigma, self.dtype)
+        self._unit_targets = likelihood == "bernoulli"
 
     # ------------------------------------------------------------------ conditioning hooks
     # A plain VAE has no condition; the CVAE overrides these two (§9.4).

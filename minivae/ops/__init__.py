@@ -17,3 +17,9 @@ from .activations import (  # noqa: F401
 from .dense import dense_backward, dense_forward  # noqa: F401
 from .gaussian import kl_standard_normal, reparameterize, reparameterize_backward  # noqa: F401
 from .losses import bce_with_logits, mse, softmax_cross_entropy  # noqa: F401
+from .conv import (  # noqa: F401
+    conv2d_backward,
+    conv2d_forward,
+    conv_transpose2d_backward,
+    conv_transpose2d_forward,
+)
