@@ -312,6 +312,70 @@ def vae_logvar_without_z(model, dout, z_cache, dmu_kl, dlogvar_kl):
     return _vae(model, dout, z_cache, dmu_kl, dlogvar_kl, logvar_z=0.0)
 
 
+# ---------------------------------------------------------------------- conv2d_backward (plain loops, §10)
+def _conv_backward(dout, cache, *, kernel_flip=False, dW_stride=None):
+    """The backward of out[b,o,i,j] = c[o] + sum_{r,k,l} W[o,r,k,l] xpad[b,r,s*i+k,s*j+l], by scattering.
+
+    Returns ``(dxpad, dW)``. ``kernel_flip`` reads W[o,r,f-1-k,f'-1-l] where W[o,r,k,l] belongs;
+    ``dW_stride`` pairs dout[b,o,i,j] with the window at (t*i, t*j) instead of (s*i, s*j).
+    """
+    x, W, s, p = cache.x, cache.W, cache.stride, cache.padding
+    B, R, H, Wd = x.shape
+    O, _, f, f2 = W.shape
+    xpad = np.zeros((B, R, H + 2 * p, Wd + 2 * p))
+    xpad[:, :, p:p + H, p:p + Wd] = x
+    dxpad, dW = np.zeros_like(xpad), np.zeros(W.shape)
+    t = s if dW_stride is None else dW_stride
+    for b in range(B):
+        for o in range(O):
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    g = dout[b, o, i, j]
+                    for k in range(f):
+                        for l in range(f2):
+                            w = W[o, :, f - 1 - k, f2 - 1 - l] if kernel_flip else W[o, :, k, l]
+                            dxpad[b, :, s * i + k, s * j + l] += w * g
+                            dW[o, :, k, l] += g * xpad[b, :, t * i + k, t * j + l]
+    return dxpad, dW
+
+
+def _crop(dxpad, cache, top):
+    H, Wd = cache.x.shape[2:]
+    return dxpad[:, :, top:top + H, top:top + Wd]
+
+
+@written
+def kernel_not_flipped(dout, cache):
+    dxpad, _ = _conv_backward(dout, cache, kernel_flip=True)
+    _, dW = _conv_backward(dout, cache)
+    return _crop(dxpad, cache, cache.padding), dW, dout.sum(axis=(0, 2, 3))
+
+
+@written
+def stride_ignored_in_dW(dout, cache):
+    dxpad, _ = _conv_backward(dout, cache)
+    _, dW = _conv_backward(dout, cache, dW_stride=1)
+    return _crop(dxpad, cache, cache.padding), dW, dout.sum(axis=(0, 2, 3))
+
+
+@written
+def padding_cropped_on_wrong_side(dout, cache):
+    dxpad, dW = _conv_backward(dout, cache)
+    return _crop(dxpad, cache, 2 * cache.padding), dW, dout.sum(axis=(0, 2, 3))
+
+
+@written
+def db_not_summed_over_positions(dout, cache):
+    dxpad, dW = _conv_backward(dout, cache)
+    return _crop(dxpad, cache, cache.padding), dW, dout.sum(axis=0)
+
+
+@written
+def db_averaged_over_positions(dout, cache):
+    dxpad, dW = _conv_backward(dout, cache)
+    return _crop(dxpad, cache, cache.padding), dW, dout.sum(axis=0).mean(axis=(1, 2))
+
+
 def test_every_catalogue_entry_is_written_again_here():
     missing = sorted(set(MISTAKES) - set(WRITTEN))
     assert not missing, f"write each new catalogue entry again here, from its sentence alone: {missing}"

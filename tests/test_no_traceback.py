@@ -112,6 +112,9 @@ def test_every_command_on_odd_data_works_or_says_one_line(kind, data, odd_files,
     if ODD_DATA[data][0] == 0:
         assert status == 2 and "no images to learn from" in line, line
         return
+    if kind == "convvae" and ODD_DATA[data][1] == 1:  # a stride-2 convolution cannot halve a 1x1 image
+        assert status == 2 and "1x1 images" in line, line
+        return
     assert status == 0, line  # tiny data is still data: train works on it
     for argv in readers(out, kind, tmp_path, image=not figures):
         outcome(argv)

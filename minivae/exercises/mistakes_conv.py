@@ -66,11 +66,9 @@ def stride_ignored_in_dW(dout, cache):
          "the whole gradient by `padding` pixels.")
 def padding_cropped_on_wrong_side(dout, cache):
     x, W, stride, pad = cache[:4]
-    xp = array_module(dout)
-    dx, dW, db = ops.conv2d_backward(dout, cache)
-    dxpad = xp.zeros((x.shape[0], x.shape[1], x.shape[2] + 2 * pad, x.shape[3] + 2 * pad), dtype=dx.dtype)
-    dxpad[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]] = dx
-    return dxpad[:, :, 2 * pad:, 2 * pad:].copy(), dW, db
+    dxpad = _dx_padded(dout, W, stride, flip=True)  # the padded gradient, its border included
+    _, dW, db = ops.conv2d_backward(dout, cache)
+    return dxpad[:, :, 2 * pad:2 * pad + x.shape[2], 2 * pad:2 * pad + x.shape[3]].copy(), dW, db
 
 
 @mistake("conv2d_backward", DW,
