@@ -68,6 +68,16 @@ MODELS = {
     "demo-cvae": ["cvae", "--data", "mnist-subset", "--hidden", "400", "--latent", "2"],  # demos/cvae.py
 }
 
+# the numbers live: the cloud of the held-out digit nearest the centre and its 8 samples
+# (Enter and S on the plane, as a keyboard user would), kept on screen while the pointer moves
+WITH_A_CLOUD = """
+const plane = document.getElementById('plane');
+plane.focus();
+for (const key of ['Home', 'Enter', 's']) plane.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true}));
+minivae.view.renderNow();
+return minivae.view.derived().samples.length;
+"""
+
 DRAG_FOR = """
 const [seconds, done] = arguments;
 const plane = document.getElementById('plane'), rect = plane.getBoundingClientRect();
@@ -79,7 +89,7 @@ function step(now) {
     return done({frames: s.frames, meanMs: s.meanMs, seconds: (performance.now() - t0) / 1000, moves});
   }
   const a = moves * 0.05;
-  plane.dispatchEvent(new PointerEvent('pointermove', {bubbles: true, pointerId: 1,
+  plane.dispatchEvent(new PointerEvent('pointermove', {bubbles: true, pointerId: 1, pointerType: 'mouse',
     clientX: rect.left + rect.width * (0.5 + 0.4 * Math.cos(a)), clientY: rect.top + rect.height * (0.5 + 0.4 * Math.sin(a))}));
   moves += 1;
   requestAnimationFrame(step);
@@ -93,7 +103,7 @@ const plane = document.getElementById('plane'), rect = plane.getBoundingClientRe
 const t0 = performance.now();
 for (let i = 0; i < n; i++) {
   const a = i * 0.05;
-  plane.dispatchEvent(new PointerEvent('pointermove', {bubbles: true, pointerId: 1,
+  plane.dispatchEvent(new PointerEvent('pointermove', {bubbles: true, pointerId: 1, pointerType: 'mouse',
     clientX: rect.left + rect.width * (0.5 + 0.4 * Math.cos(a)), clientY: rect.top + rect.height * (0.5 + 0.4 * Math.sin(a))}));
   minivae.view.renderNow();
 }
@@ -118,6 +128,8 @@ def measure(driver, page, seconds, moves, repeats):
     fps, ms, uncapped = [], [], []
     for _ in range(repeats):
         driver.get(Path(page).resolve().as_uri())
+        if driver.execute_script(WITH_A_CLOUD) != 8:
+            raise SystemExit(f"{page}: the page did not show a cloud and its samples")
         result = driver.execute_async_script(DRAG_FOR, seconds)
         fps.append(result["frames"] / result["seconds"])
         ms.append(result["meanMs"])

@@ -44,12 +44,18 @@ from .checkpoint import write_atomically
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .models import CVAE, VAE
 
-__all__ = ["choose_plane", "explorer_html", "pad_geometry", "write_explorer"]
+__all__ = ["MAX_PAGE_BYTES", "choose_plane", "explorer_html", "page_size", "pad_geometry", "write_explorer"]
 
 #: the page's parts, package data under minivae/explorer/
-ASSETS = ("page.html", "explorer.css", "nn.js", "pad.js", "explorer.js")
+ASSETS = ("page.html", "explorer.css", "nn.js", "pad.js", "plane.js", "explorer.js", "controls.js")
 #: held-out digits embedded by default: keeps the pages of the default models under ~5 MB
 DEFAULT_POINTS = 500
+#: the largest page written, in bytes. The page's data is one string of base64 text that
+#: the browser hands to JSON.parse, then decodes array by array: V8 (Chromium, Node) refuses
+#: any string past 2**29 - 24 characters (about 537 million), and the page holds the text,
+#: the parsed copy and the decoded arrays at once. 200 MB leaves room for those copies on a
+#: desktop; a phone may give up sooner (the default pages weigh 0.7 to 4 MB).
+MAX_PAGE_BYTES = 200_000_000
 _LAYER_TYPES = ((ReLU, "relu"), (LeakyReLU, "leaky_relu"), (Sigmoid, "sigmoid"), (Tanh, "tanh"),
                 (Softplus, "softplus"), (Identity, "linear"))
 
@@ -180,8 +186,14 @@ def explorer_data(model, X, y=None, *, n_points=DEFAULT_POINTS, seed=0, title=No
         keep = np.sort(np.random.default_rng(seed).choice(X.shape[0], size=n_points, replace=False))
     Xs = X[keep]
     ys = None if y is None else y[keep]
-    mu, logvar = model.encode(Xs, ys) if isinstance(model, CVAE) else model.encode(Xs)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, in one line
+        mu, logvar = model.encode(Xs, ys) if isinstance(model, CVAE) else model.encode(Xs)
     mu, logvar = to_numpy(mu).astype(np.float32), to_numpy(logvar).astype(np.float32)
+    bad = ~(np.isfinite(mu).all(axis=1) & np.isfinite(logvar).all(axis=1))
+    if bad.any():
+        raise ValueError(f"the model's encoder gives a mu or logvar that is not a finite float32 number for "
+                         f"{int(bad.sum())} of the {len(bad)} held-out digits (its weights overflow; the largest "
+                         f"|weight| is {_largest_weight(model):.3g}): there is no cloud to show")
     dims, spread, held = choose_plane(mu)
     cvae = isinstance(model, CVAE)
     return {
@@ -191,6 +203,7 @@ def explorer_data(model, X, y=None, *, n_points=DEFAULT_POINTS, seed=0, title=No
         "input_dim": model.input_dim, "side": side, "latent_dim": model.latent_dim,
         "n_classes": model.n_classes if cvae else 0,
         "hidden_dims": list(model.hidden_dims), "activation": model.activation, "likelihood": model.likelihood,
+        "sigma": float(model.sigma), "beta": float(model.beta),
         "blocks": {name: _layers(model.blocks[name]) for name in ("encoder", "mu", "logvar", "decoder")},
         "heldout": {
             "n": int(len(keep)), "of": int(X.shape[0]),
@@ -204,23 +217,56 @@ def explorer_data(model, X, y=None, *, n_points=DEFAULT_POINTS, seed=0, title=No
     }
 
 
+def _largest_weight(model):
+    return max(float(np.abs(to_numpy(v)).max(initial=0.0)) for v in model.params.values())
+
+
 # ---------------------------------------------------------------------- the page
+def _b64_len(n_bytes):
+    return 4 * ((n_bytes + 2) // 3)
+
+
+def page_size(model, n_points):
+    """The size in bytes of the page of ``model`` with ``n_points`` held-out digits, within a few kB.
+
+    Computed from the shapes alone (before any array is encoded), so that a page too large
+    to open is refused at once: the base64 text of every weight array (float32), of the
+    digits' pixels (one byte each), their mu and logvar (float32), and the page's own code.
+    """
+    weights = sum(_b64_len(4 * int(np.prod(v.shape))) for v in model.params.values())
+    heldout = _b64_len(n_points * model.input_dim) + 2 * _b64_len(4 * n_points * model.latent_dim) + 3 * n_points
+    code = sum(len(_asset(name).encode("utf-8")) for name in ASSETS)
+    return weights + heldout + code + 2_000 + 120 * len(model.params)
+
+
+def check_page_size(model, n_points, limit=None):
+    """Refuse (``ValueError``, one line with both sizes) a page larger than ``MAX_PAGE_BYTES``."""
+    limit = MAX_PAGE_BYTES if limit is None else limit
+    size = page_size(model, n_points)
+    if size > limit:
+        raise ValueError(f"the page of this {type(model).__name__} ({model.n_params():,} weights) would be "
+                         f"{size / 1e6:,.0f} MB; a browser cannot open a page past {limit / 1e6:,.0f} MB "
+                         f"(the page's data is one string: Chromium's limit is 2**29 - 24 characters)")
+    return size
+
+
 def _asset(name):
     return (resources.files("minivae") / "explorer" / name).read_text(encoding="utf-8")
 
 
 def explorer_html(model, X, y=None, *, n_points=DEFAULT_POINTS, seed=0, title=None):
     """The whole page as one string of HTML (see :func:`write_explorer`)."""
+    if hasattr(X, "shape") and len(X.shape) == 2 and isinstance(model, VAE):
+        check_page_size(model, min(check_positive_int(n_points, "n_points"), X.shape[0]))
     data = explorer_data(model, X, y, n_points=n_points, seed=seed, title=title)
     page, *inlined = (_asset(name) for name in ASSETS)
     for name, text in zip(ASSETS[1:], inlined):
         if "</" in text:  # would end the inline <style> or <script> early
             raise ValueError(f"minivae/explorer/{name} must not contain '</'")
-    css, nn_js, pad_js, ui_js = inlined
     # inside <script type="application/json"> only "</script" could end the block: escape every "<"
     data_json = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
-    parts = {"title": html.escape(data["title"]), "style": css, "data": data_json,
-             "nn_js": nn_js, "pad_js": pad_js, "explorer_js": ui_js}
+    parts = {name.replace(".", "_"): text for name, text in zip(ASSETS[1:], inlined)}
+    parts.update(title=html.escape(data["title"]), style=parts.pop("explorer_css"), data=data_json)
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], page)
 
 
@@ -228,6 +274,8 @@ def write_explorer(model, X, y=None, path="explorer.html", *, n_points=DEFAULT_P
     """Write a self-contained HTML page to explore ``model``; return its path.
 
     Open the file in any browser, straight from disk. The page makes no network request.
+    A page larger than :data:`MAX_PAGE_BYTES` is refused (``ValueError``) before anything
+    is computed or written.
 
     Parameters
     ----------
