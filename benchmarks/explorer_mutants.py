@@ -8,7 +8,7 @@ on the copy and prints which mutants the tests kill and which survive. Not part 
 suite (each run takes the browser tests' time, some 20-40 s on the 2-core machine).
 
     python benchmarks/explorer_mutants.py              # every mutant
-    python benchmarks/explorer_mutants.py --only sigma-is-variance
+    python benchmarks/explorer_mutants.py --only sigma-is-variance -k sigma_as   # one test against one mutant
 """
 from __future__ import annotations
 
@@ -66,11 +66,11 @@ def plant(copy, name):
     path.write_text(text.replace(original, mutant), encoding="utf-8")
 
 
-def run_tests(copy, timeout):
+def run_tests(copy, timeout, select=None):
     env = {**os.environ, "PYTHONPATH": str(copy)}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                           "tests/test_explorer_browser.py"], cwd=copy, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+                           "tests/test_explorer_browser.py", *(["-k", select] if select else [])],
+                          cwd=copy, env=env, capture_output=True, text=True, timeout=timeout)
     failed = [line.split(" - ")[0].removeprefix("FAILED ") for line in proc.stdout.splitlines()
               if line.startswith("FAILED")]
     return proc.returncode, failed, proc.stdout.strip().splitlines()[-1:]
@@ -80,6 +80,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=list(MUTANTS), help="just these mutants")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per test run")
+    parser.add_argument("-k", dest="select", metavar="EXPR", help="only the tests pytest -k EXPR selects")
     args = parser.parse_args(argv)
     names = args.only or list(MUTANTS)
     survivors = []
@@ -89,7 +90,7 @@ def main(argv=None):
             for part in ("minivae", "tests", "benchmarks"):
                 shutil.copytree(ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
             plant(copy, name)
-            status, failed, last = run_tests(copy, args.timeout)
+            status, failed, last = run_tests(copy, args.timeout, args.select)
         if status == 0:
             survivors.append(name)
             print(f"SURVIVED  {name}", flush=True)

@@ -226,17 +226,26 @@ def _b64_len(n_bytes):
     return 4 * ((n_bytes + 2) // 3)
 
 
+def _code_bytes():
+    return sum(len(_asset(name).encode("utf-8")) for name in ASSETS)
+
+
 def page_size(model, n_points):
     """The size in bytes of the page of ``model`` with ``n_points`` held-out digits, within a few kB.
 
     Computed from the shapes alone (before any array is encoded), so that a page too large
     to open is refused at once: the base64 text of every weight array (float32), of the
-    digits' pixels (one byte each), their mu and logvar (float32), and the page's own code.
+    digits' pixels (one byte each), their mu and logvar (float32), and the page's own code
+    (once). ``model`` may be a list of models, for a page that switches between them.
     """
-    weights = sum(_b64_len(4 * int(np.prod(v.shape))) for v in model.params.values())
-    heldout = _b64_len(n_points * model.input_dim) + 2 * _b64_len(4 * n_points * model.latent_dim) + 3 * n_points
-    code = sum(len(_asset(name).encode("utf-8")) for name in ASSETS)
-    return weights + heldout + code + 2_000 + 120 * len(model.params)
+    models = list(model) if isinstance(model, (list, tuple)) else [model]
+    total = _code_bytes()
+    for m in models:
+        weights = sum(_b64_len(4 * int(np.prod(v.shape))) for v in m.params.values())
+        heldout = _b64_len(n_points * m.input_dim) + 2 * _b64_len(4 * n_points * m.latent_dim) + 3 * n_points
+        total += weights + heldout + 2_000 + 120 * len(m.params)
+    return total
+
 
 
 def check_page_size(model, n_points, limit=None):
@@ -244,9 +253,12 @@ def check_page_size(model, n_points, limit=None):
     limit = MAX_PAGE_BYTES if limit is None else limit
     size = page_size(model, n_points)
     if size > limit:
-        raise ValueError(f"the page of this {type(model).__name__} ({model.n_params():,} weights) would be "
-                         f"{size / 1e6:,.0f} MB; a browser cannot open a page past {limit / 1e6:,.0f} MB "
-                         f"(the page's data is one string: Chromium's limit is 2**29 - 24 characters)")
+        models = list(model) if isinstance(model, (list, tuple)) else [model]
+        what = (f"this {type(models[0]).__name__} ({models[0].n_params():,} weights)" if len(models) == 1
+                else f"these {len(models)} models ({sum(m.n_params() for m in models):,} weights)")
+        raise ValueError(f"the page of {what} would be {size / 1e6:,.0f} MB; a browser cannot open a page past "
+                         f"{limit / 1e6:,.0f} MB (the page's data is one string: Chromium's limit is "
+                         f"2**29 - 24 characters)")
     return size
 
 
@@ -254,11 +266,28 @@ def _asset(name):
     return (resources.files("minivae") / "explorer" / name).read_text(encoding="utf-8")
 
 
+def _as_list(model, title):
+    models = list(model) if isinstance(model, (list, tuple)) else [model]
+    if not models:
+        raise ValueError("model must be a VAE or CVAE, or a list of them; got an empty list")
+    titles = list(title) if isinstance(title, (list, tuple)) else [title] * len(models)
+    if len(titles) != len(models):
+        raise ValueError(f"title must be one string per model ({len(models)}); got {len(titles)}")
+    for m in models[1:]:
+        if getattr(m, "input_dim", None) != getattr(models[0], "input_dim", None):
+            raise ValueError(f"the models of one page must read the same data: input_dim {models[0].input_dim} "
+                             f"and {getattr(m, 'input_dim', type(m).__name__)}")
+    return models, titles
+
+
 def explorer_html(model, X, y=None, *, n_points=DEFAULT_POINTS, seed=0, title=None):
     """The whole page as one string of HTML (see :func:`write_explorer`)."""
-    if hasattr(X, "shape") and len(X.shape) == 2 and isinstance(model, VAE):
-        check_page_size(model, min(check_positive_int(n_points, "n_points"), X.shape[0]))
-    data = explorer_data(model, X, y, n_points=n_points, seed=seed, title=title)
+    models, titles = _as_list(model, title)
+    if hasattr(X, "shape") and len(X.shape) == 2 and all(isinstance(m, VAE) for m in models):
+        n = min(check_positive_int(n_points, "n_points"), X.shape[0])
+        check_page_size(models, n)
+    records = [explorer_data(m, X, y, n_points=n_points, seed=seed, title=t) for m, t in zip(models, titles)]
+    data = records[0] if len(records) == 1 else {"format": "minivae-explorer/1", "models": records}
     page, *inlined = (_asset(name) for name in ASSETS)
     for name, text in zip(ASSETS[1:], inlined):
         if "</" in text:  # would end the inline <style> or <script> early
@@ -266,7 +295,8 @@ def explorer_html(model, X, y=None, *, n_points=DEFAULT_POINTS, seed=0, title=No
     # inside <script type="application/json"> only "</script" could end the block: escape every "<"
     data_json = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
     parts = {name.replace(".", "_"): text for name, text in zip(ASSETS[1:], inlined)}
-    parts.update(title=html.escape(data["title"]), style=parts.pop("explorer_css"), data=data_json)
+    heading = records[0]["title"] + (f" (and {len(records) - 1} more)" if len(records) > 1 else "")
+    parts.update(title=html.escape(heading), style=parts.pop("explorer_css"), data=data_json)
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], page)
 
 
@@ -279,8 +309,10 @@ def write_explorer(model, X, y=None, path="explorer.html", *, n_points=DEFAULT_P
 
     Parameters
     ----------
-    model : VAE or CVAE
-        With ``latent_dim >= 2`` and square images (``input_dim`` = side²).
+    model : VAE or CVAE, or a list of them
+        With ``latent_dim >= 2`` and square images (``input_dim`` = side²). Several models
+        of the same data (say beta = 0.5, 1 and 4) make one page with a switch between
+        them; it weighs about the sum of their pages (the code is shared).
     X : array, shape (n, input_dim)
         Held-out images, pixels in [0, 1]; ``n_points`` of them (drawn with ``seed``)
         are encoded and shown as dots, their μ from :meth:`VAE.encode`.
@@ -294,8 +326,8 @@ def write_explorer(model, X, y=None, path="explorer.html", *, n_points=DEFAULT_P
         How many held-out images to embed (each costs about side² bytes).
     seed : int
         Chooses which images when there are more than ``n_points``.
-    title : str, optional
-        The page's heading (default: the kind and the layer widths).
+    title : str or list of str, optional
+        The page's heading, one per model (default: the kind and the layer widths).
 
     Examples
     --------

@@ -228,6 +228,8 @@ def runs(tmp_path_factory):
     tiny = ["--epochs", "1", "--hidden", "16", "--latent", "3", "--quiet", "--no-figures", "--seed", "1"]
     for kind in ("cvae", "ae"):
         assert run(["train", kind, "--data", "digits", *tiny, "--out", root / kind])[0] == 0
+    for beta in ("1", "4"):
+        assert run(["train", "vae", "--data", "digits", *tiny, "--beta", beta, "--out", root / f"vae{beta}"])[0] == 0
     return root
 
 
@@ -244,6 +246,28 @@ def test_explore_a_train_run_embeds_its_held_out_split(runs, tmp_path):
     assert record["heldout"]["labels"] == y_test[keep].tolist() and record["n_classes"] == 10
     pixels = np.frombuffer(base64.b64decode(record["heldout"]["pixels"]), np.uint8).reshape(50, 64)
     np.testing.assert_allclose(pixels / 255, X_test[keep], atol=0.5 / 255 + 1e-7)
+
+
+def test_explore_several_runs_makes_one_page_with_a_switch(runs, tmp_path):
+    from minivae import load
+
+    page = tmp_path / "betas.html"
+    status, out, err = run(["explore", runs / "vae1", runs / "vae4", "--out", page, "--points", "40"])
+    assert status == 0, err
+    assert "2 models" in out and "with a switch" in out
+    record = embedded(page.read_text(encoding="utf-8"))
+    assert [m["beta"] for m in record["models"]] == [1.0, 4.0] and "beta 4" in record["models"][1]["title"]
+    for m, folder in zip(record["models"], ("vae1", "vae4")):
+        model = load(runs / folder / "model.npz")
+        W = floats(m["blocks"]["encoder"][0]["W"]).reshape(64, -1)
+        np.testing.assert_array_equal(W, model.params["encoder.0.W"])
+    assert record["models"][0]["heldout"]["pixels"] == record["models"][1]["heldout"]["pixels"]  # the same digits
+    single = [len(explorer_html(load(runs / f / "model.npz"), np.zeros((40, 64)), n_points=40).encode())
+              for f in ("vae1", "vae4")]
+    code = sum(len((ROOT / "minivae" / "explorer" / name).read_bytes()) for name in ASSETS)
+    assert abs(page.stat().st_size - (sum(single) - code)) < 0.05 * page.stat().st_size  # the code once
+    status, _, err = run(["explore", runs / "vae1", runs / "vae4", "--title", "x", "--out", tmp_path / "t.html"])
+    assert status == 2 and "--title names the page of one model" in err
 
 
 @pytest.mark.parametrize("case, words", [

@@ -232,6 +232,26 @@
   }
 
   // ------------------------------------------------------------ what the page is about
+  // a page of several models: one button each; a switch loads the page again with #model=i
+  const { titles, index } = M.models;
+  $("model-switch").hidden = titles.length < 2;
+  $("model-title").textContent = data.title;
+  if (titles.length > 1) {
+    titles.forEach((title, i) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = title;
+      button.dataset.model = String(i);
+      button.setAttribute("aria-pressed", String(i === index));
+      if (i === index) button.classList.add("selected");
+      button.addEventListener("click", () => {
+        if (i === index) return;
+        location.hash = `model=${i}`;
+        location.reload();
+      });
+      $("model-switch").appendChild(button);
+    });
+  }
   const arch = [D, ...M.info.hidden_dims, J].join("\u2013");
   const shown = data.heldout.n < data.heldout.of ? `${data.heldout.n} of ${data.heldout.of}` : `${data.heldout.n}`;
   $("model-line").textContent = `${M.info.kind} ${arch} (${M.info.activation}, ${M.info.likelihood} likelihood` +

@@ -216,7 +216,12 @@
     };
   }
 
-  const data = JSON.parse(document.getElementById("minivae-model").textContent);
-  global.minivae = buildModel(data);
-  global.minivae.data = data;
+  // a page of several models holds {models: [...]}; #model=i in the address picks one
+  const record = JSON.parse(document.getElementById("minivae-model").textContent);
+  const all = record.models || [record];
+  const asked = /(?:^#|&)model=(\d+)/.exec(global.location.hash);
+  const index = asked && Number(asked[1]) < all.length ? Number(asked[1]) : 0;
+  global.minivae = buildModel(all[index]);
+  global.minivae.data = all[index];
+  global.minivae.models = { titles: all.map((r) => r.title), index };
 })(window);
