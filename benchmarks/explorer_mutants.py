@@ -1,10 +1,11 @@
 """Do the explorer's browser tests catch a wrong page? Hand-written mutants of its JavaScript.
 
-Each mutant below is one plausible mistake in minivae/explorer/*.js (the classic VAE traps
+Each mutant below is one plausible mistake in minivae/explorer/*.js or .css (the classic VAE traps
 among them: the variance shown as sigma, the noise scaled by exp(logvar)). The script copies
 the repository's ``minivae/`` and ``tests/`` to a temporary folder, plants one mutant at a
-time there (the working tree is never touched), runs ``tests/test_explorer_browser.py``
-on the copy and prints which mutants the tests kill and which survive. Not part of the
+time there (the working tree is never touched), runs the browser tests
+(``tests/test_explorer_browser.py`` and ``tests/test_explorer_ui.py``) on the copy, stopping
+at the first failure, and prints which mutants the tests kill and which survive. Not part of the
 suite (each run takes the browser tests' time, some 20-40 s on the 2-core machine).
 
     python benchmarks/explorer_mutants.py              # every mutant
@@ -21,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = ("tests/test_explorer_browser.py", "tests/test_explorer_ui.py")
 
 #: name -> (file under minivae/explorer/, the original text, the mutant's text)
 MUTANTS = {
@@ -39,6 +41,10 @@ MUTANTS = {
     "gaussian-without-its-constant": ("nn.js", "return sum * (0.5 / s2) + 0.5 * D * Math.log(2 * Math.PI * s2);",
                                       "return sum * (0.5 / s2);"),
     "elbo-adds-the-kl": ("nn.js", "elbo: -recon - kl, mu", "elbo: -recon + kl, mu"),
+    "noise-scaled-by-variance": ("explorer.js", "(m, j) => m + cloud.sigma[j] * eps[j]); // z = mu + sigma * eps",
+                                 "(m, j) => m + Math.exp(cloud.logvar[j]) * eps[j]); // z = mu + sigma * eps"),
+    "terms-noise-scaled-by-variance": ("nn.js", "(m, j) => m + sigma[j] * eps[j]);",
+                                       "(m, j) => m + Math.exp(logvar[j]) * eps[j]);"),
     "samples-ignore-sigma": ("explorer.js", "(m, j) => m + cloud.sigma[j] * eps[j]); // z = mu + sigma * eps",
                              "(m, j) => m + eps[j]); // z = mu + sigma * eps"),
     "samples-keep-the-old-label": ("explorer.js", "const samples = cached(\"samples\", `${srcKey}|${state.epsVersion}`",
@@ -52,6 +58,10 @@ MUTANTS = {
     "arrow-keys-swap-axes": ("controls.js", "ArrowUp: [0, 1], ArrowDown: [0, -1]", "ArrowUp: [0, -1], ArrowDown: [0, 1]"),
     "plane-fixed-width": ("explorer.css", "#plane { box-sizing: border-box; width: 100%;",
                           "#plane { box-sizing: border-box; width: 460px;"),
+    "plane-scrolls-under-a-finger": ("explorer.css", "background: #fff; cursor: crosshair; touch-action: none; }",
+                                     "background: #fff; cursor: crosshair; touch-action: auto; }"),
+    "no-focus-ring": ("explorer.css", ":focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }",
+                      ":focus-visible { outline: none; }"),
     "walk-captions-as-digits": ("explorer.js", ": `t=${(s / (WALK_STEPS - 1)).toFixed(2).slice(1)}`", ": `${s}`"),
     "bernoulli-draw-inverted": ("explorer.js", "(g.uniform() < p ? 1 : 0)", "(g.uniform() < p ? 0 : 1)"),
 }
@@ -69,7 +79,7 @@ def plant(copy, name):
 def run_tests(copy, timeout, select=None):
     env = {**os.environ, "PYTHONPATH": str(copy)}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                           "tests/test_explorer_browser.py", *(["-k", select] if select else [])],
+                           *TESTS, *(["-k", select] if select else [])],
                           cwd=copy, env=env, capture_output=True, text=True, timeout=timeout)
     failed = [line.split(" - ")[0].removeprefix("FAILED ") for line in proc.stdout.splitlines()
               if line.startswith("FAILED")]

@@ -20,7 +20,7 @@
   }
 
   // the z shown now (when it follows the cloud's mu, that mu), as a copy to change
-  const currentZ = () => Float64Array.from(V.derived().z);
+  const currentZ = () => Float64Array.from(V.currentZ());
 
   function setZ(z, from) {
     state.z = Float64Array.from(z);
@@ -227,6 +227,7 @@
     button.textContent = String(c);
     button.dataset.label = String(c);
     button.setAttribute("aria-label", `label ${c}`);
+    button.setAttribute("aria-pressed", "false");
     button.addEventListener("click", () => { state.label = c; render(); }); // every view follows
     $("label-buttons").appendChild(button);
   }

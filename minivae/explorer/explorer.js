@@ -157,6 +157,12 @@
     return { k: best, distance: Math.sqrt(bestD) };
   }
 
+  // the code shown: state.z, or the cloud's mu while z follows it (cheap: no decoding)
+  function currentZ() {
+    const x = sourcePixels();
+    return state.zFrom === "mu" && x ? cloudOf(x).cloud.mu : state.z;
+  }
+
   function derived() {
     const x = sourcePixels();
     const { cloud, samples } = x ? cloudOf(x) : { cloud: null, samples: [] };
@@ -302,8 +308,10 @@
     }
     for (const b of $("label-buttons").children) {
       const on = Number(b.dataset.label) === state.label;
-      b.classList.toggle("selected", on);
-      b.setAttribute("aria-pressed", String(on));
+      if (b.classList.contains("selected") !== on) {
+        b.classList.toggle("selected", on);
+        b.setAttribute("aria-pressed", String(on));
+      }
     }
     setText($("step"), String(state.step));
     const { A, B, picking } = state.walk;
@@ -370,6 +378,7 @@
   M.view = {
     state,
     derived,
+    currentZ,
     renderNow: render,
     requestRender,
     stats: () => ({ frames: timing.frames, meanMs: timing.totalMs / Math.max(1, timing.frames), lastMs: timing.lastMs }),
