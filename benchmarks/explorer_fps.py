@@ -9,7 +9,7 @@ explore`` (500 held-out digits, the default) and measures in headless Chromium:
   under the pointer and redraws on its next frame. This is what the learner sees, and is
   capped by the browser's frame rate (60 in headless Chromium);
 - **ms per frame**: the page's own timing of that redraw (decode, paint the digit(s),
-  draw the plane), mean over the frames above; ``1000 / ms`` is how many frames per
+  draw the plane and the zoomed cloud, write the numbers), mean over the frames above; ``1000 / ms`` is how many frames per
   second the work alone would allow;
 - **uncapped redraws/s**: ``--moves`` pointer moves each followed by a synchronous
   redraw, no frame pacing: the decode-and-draw throughput.
@@ -21,24 +21,28 @@ demos/cvae.py's CVAE, hidden 400, a code of 2, on the 5,000 MNIST digits).
     python benchmarks/explorer_fps.py                 # all six (a few minutes: training)
     python benchmarks/explorer_fps.py --only cli-vae-digits --epochs 2
     python benchmarks/explorer_fps.py --page out/vae/explorer.html   # measure a page you have
-    python benchmarks/explorer_fps.py --screenshot docs/figures/explorer.png   # the README's picture
+    python benchmarks/explorer_fps.py --screenshot docs/figures/explorer.png   # the README's pictures
 
 ``--screenshot`` trains the demos' 2-D VAE on the MNIST digits (30 epochs, as the demo),
-draws a digit on its pad, samples, points at the plane and saves what Chromium shows.
+draws a digit on its pad, samples, points at the plane and saves what Chromium shows at
+1280x800 (explorer.png) and at 390x844 with touch (explorer_phone.png, at the pad).
 
 Measured (Chromium 156 headless, software rendering, on the shared 2-core development
-machine while other work ran; 5 epochs, median of 3 loads, 3 s of dragging each):
+machine while seven other jobs ran; 5 epochs, median of 3 loads, 3 s of dragging each,
+with a held-out digit's cloud and its 8 samples on screen; 1280x800, and 390x844 with touch):
 
-    | page                  | MB   | frames/s dragging | ms per frame | uncapped redraws/s |
-    | cli-vae-digits        | 0.65 | 60                | 0.35         | 1592               |
-    | cli-cvae-digits       | 0.67 | 60                | 1.15         |  849               |
-    | cli-vae-mnist-subset  | 3.12 | 60                | 0.61         | 1235               |
-    | cli-cvae-mnist-subset | 3.15 | 59                | 4.92         |  166               |
-    | demo-vae-2d           | 3.94 | 60                | 0.63         |  945               |
-    | demo-cvae             | 3.99 | 60                | 5.14         |  204               |
+    | page                  | MB   | frames/s desktop, phone | ms per frame | uncapped redraws/s |
+    | cli-vae-digits        | 0.67 | 50, 57                  | 1.60, 1.21   | 420, 409           |
+    | cli-cvae-digits       | 0.21 | 29, 53                  | 3.32, 1.45   | 232, 333           |
+    | cli-vae-mnist-subset  | 3.15 | 59, 52                  | 2.35, 2.43   | 265, 183           |
+    | cli-cvae-mnist-subset | 4.08 | 37, 38                  | 12.41, 11.32 |  55,  65           |
+    | demo-vae-2d           | 3.97 | 51, 60                  | 2.04, 1.59   | 219, 362           |
+    | demo-cvae             | 4.01 | 50, 51                  | 8.14, 8.32   |  69,  53           |
 
-A CVAE's page decodes ten digits per frame (the strip of every label), hence its ~5 ms.
-An earlier run on the busier machine gave 51-57 frames/s for the CVAE pages.
+A CVAE's page decodes ten digits per frame (the strip of every label), hence its 8-12 ms.
+The page before the numbers were shown, measured on the same busy machine in the same
+hour, took 7.3-7.4 ms per frame on the two MNIST CVAE pages (50-58 frames/s); the busy
+machine's numbers vary by some 30 % from run to run.
 """
 from __future__ import annotations
 

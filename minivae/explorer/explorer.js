@@ -126,8 +126,9 @@
 
   function sourceName() {
     if (state.source === null) return "";
-    const told = C > 0 ? `, told it is a ${state.label}` : "";
-    return state.source === "drawing" ? `your drawing${told}` : `${whatDot(state.source)}${told}`;
+    if (state.source === "drawing") return `your drawing${C > 0 ? `, told it is a ${state.label}` : ""}`;
+    const own = C > 0 && heldLabels[state.source] === state.label;
+    return whatDot(state.source) + (C === 0 ? "" : own ? " (encoded with its own label)" : `, told it is a ${state.label}`);
   }
 
   // the cloud q(z | x) of the source, its terms at z = mu, and the samples z = mu + sigma eps
