@@ -8,15 +8,21 @@ server, no network: the page's Content-Security-Policy forbids every request). I
   the Bernoulli decoder), so the page encodes and decodes by itself;
 - a sample of held-out digits: their pixels and their posterior means μ and
   log-variances, computed here by NumPy;
-- the page (``minivae/explorer/page.html``, ``explorer.css``, ``explorer.js``, and
-  ``pad.js``, which turns a drawing into the encoder's input): the latent
-  plane with the held-out μ as dots and the digit decoded at the pointer, a pad to draw
-  a digit and see its μ and σ (and z = μ + σ·ε drawn from them), the label buttons of a
-  CVAE, a walk between two points, and notes that point to docs/derivations.md.
+- the page (``minivae/explorer/page.html``, ``explorer.css``; ``pad.js``, which turns a
+  drawing into the encoder's input; ``plane.js``, which draws the plane; ``explorer.js``,
+  which draws every view from one state; ``controls.js``, which changes that state): the
+  latent plane with the held-out μ as dots over the prior's shading and the digit decoded
+  at z beside a Bernoulli draw of it, a pad to draw a digit and see its cloud (μ, σ, the
+  KL of each coordinate, −log p(x | z), the one-sample ELBO, samples z = μ + σ·ε with
+  their ε) also zoomed to the scale of σ, the label buttons of a CVAE, a walk between two
+  points, keys for all of it, and notes that point to docs/derivations.md.
 
-The page's JavaScript answers ``minivae.encode(pixels, label) -> {mu, logvar}`` and
-``minivae.decode(z, label) -> pixels``, equal to :meth:`VAE.encode` and
-:meth:`VAE.decode` to float32 rounding (tested in headless Chromium).
+The page's JavaScript answers ``minivae.encode(pixels, label) -> {mu, logvar}``,
+``minivae.decode(z, label) -> pixels`` and ``minivae.terms(pixels, label, eps) ->
+{kl, klPerDim, recon, elbo}`` (recon = −log p(x | z) in nats at z = μ + σ·ε, elbo =
+−recon − kl), equal to :meth:`VAE.encode`, :meth:`VAE.decode` and the terms of
+:meth:`VAE.loss_terms_and_grads` to float32 rounding (tested in headless Chromium).
+Several models of the same data go into one page with a button for each.
 
 **The plane.** For a code of more than 2 numbers the page shows the two coordinates of
 z along which the held-out μ spread most (the largest standard deviation of μ over the
@@ -53,8 +59,9 @@ DEFAULT_POINTS = 500
 #: the largest page written, in bytes. The page's data is one string of base64 text that
 #: the browser hands to JSON.parse, then decodes array by array: V8 (Chromium, Node) refuses
 #: any string past 2**29 - 24 characters (about 537 million), and the page holds the text,
-#: the parsed copy and the decoded arrays at once. 200 MB leaves room for those copies on a
-#: desktop; a phone may give up sooner (the default pages weigh 0.7 to 4 MB).
+#: the parsed copy and the decoded arrays at once. A 178.5 MB page (a 784-6000-2000-2 VAE)
+#: opened in headless Chromium 156 in 7 s on the 2-core development machine; 200 MB keeps
+#: well below the string limit. A phone may give up sooner (the default pages weigh 0.2 to 4 MB).
 MAX_PAGE_BYTES = 200_000_000
 _LAYER_TYPES = ((ReLU, "relu"), (LeakyReLU, "leaky_relu"), (Sigmoid, "sigmoid"), (Tanh, "tanh"),
                 (Softplus, "softplus"), (Identity, "linear"))

@@ -18,9 +18,10 @@ def add_parser(commands):
     explore = commands.add_parser(
         "explore", help="write one web page to explore a trained vae or cvae in a browser", formatter_class=raw,
         description="Write one self-contained HTML file: the latent plane with the held-out digits' mu as dots "
-                    "and the digit decoded under the pointer, a pad to draw a digit and see its mu and sigma, "
-                    "the label buttons of a CVAE and a walk between two points. The weights and a JavaScript "
-                    "forward pass are inside the page: open it from disk, no server, no network.",
+                    "and the digit decoded under the pointer, a pad to draw a digit and see its mu, sigma, KL "
+                    "and one-sample ELBO, the label buttons of a CVAE and a walk between two points, on a phone "
+                    "or with the keyboard. The weights and a JavaScript forward pass are inside the page: open "
+                    "it from disk, no server, no network.",
         epilog=f"""\
 examples:
   {PROG} explore runs/vae --out explorer.html          # held-out digits from runs/vae/history.json
