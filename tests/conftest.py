@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, settings
 
 from minivae.backend import cupy_available, module_for
 
+from .explorer_pages import driver, explorer_digits, pages  # noqa: F401 (one browser for the explorer's two test modules)
+
 settings.register_profile(
     "ci", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )

@@ -36,15 +36,15 @@ def driver():
 
 
 @pytest.fixture(scope="session")
-def digits():
+def explorer_digits():
     X, y = load_digits()
     return train_test_split(X, y, test_size=0.2, seed=0)
 
 
 @pytest.fixture(scope="session")
-def pages(tmp_path_factory, digits):
+def pages(tmp_path_factory, explorer_digits):
     """name -> (model, path of its page, held-out X, y)."""
-    X_train, X_test, y_train, y_test = digits
+    X_train, X_test, y_train, y_test = explorer_digits
     folder = tmp_path_factory.mktemp("explorer")
     vae = VAE(64, hidden_dims=(32,), latent_dim=3, seed=0)
     vae.fit(X_train, epochs=12, verbose=False)

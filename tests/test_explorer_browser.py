@@ -12,9 +12,9 @@ import pytest
 from minivae import CVAE
 
 from . import browser
-from .explorer_pages import (  # noqa: F401 (driver, digits and pages are fixtures)
-    canvas_data, canvas_shows, cell_numbers, derived, digits, drag, driver, element, ellipse_reach, embedded_pixels,
-    flush, float64_copy, js, move_slider, needs_chromium, numpy_terms, open_page, pages, plane_dims, state,
+from .explorer_pages import (
+    canvas_data, canvas_shows, cell_numbers, derived, drag, element, ellipse_reach, embedded_pixels,
+    flush, float64_copy, js, move_slider, needs_chromium, numpy_terms, open_page, plane_dims, state,
     take_dot,
 )
 
@@ -287,7 +287,8 @@ def test_the_page_shows_sigma_as_exp_of_half_logvar_in_the_table_and_the_ellipse
     model, path, _, _ = pages["vae"]
     open_page(driver, path)
     n = js(driver, "return minivae.data.heldout.n")
-    X = np.array([embedded_pixels(driver, k) for k in range(n)])
+    X = np.array(js(driver, "return Array.from(minivae.bytesFromBase64(minivae.data.heldout.pixels), (v) => v / 255)")
+                 ).reshape(n, -1)
     mu, logvar = float64_copy(model).encode(X)
     (pa, pb), R = plane_dims(driver)
     sigma = np.exp(0.5 * logvar)
