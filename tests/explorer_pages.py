@@ -113,6 +113,16 @@ def derived(driver, key):
     return js(driver, f"const v = minivae.view.derived().{key}; return v && Array.from(v);")
 
 
+def shown(v):
+    """``v`` as the page writes it: 2 decimals, a real minus sign, and 0.00 never signed."""
+    text = f"{abs(v):.2f}"
+    return ("\u2212" if v < 0 and float(text) != 0 else "") + text
+
+
+def shown_vector(a):
+    return "(" + ", ".join(shown(v) for v in a) + ")"
+
+
 def float64_copy(model):
     """The same model with its weights in float64: what the page computes, without float32 rounding."""
     m64 = type(model)(**{**model.config(), "dtype": "float64"})

@@ -14,8 +14,8 @@ from minivae import CVAE
 from . import browser
 from .explorer_pages import (
     canvas_data, canvas_shows, cell_numbers, derived, drag, element, ellipse_reach, embedded_pixels,
-    flush, float64_copy, js, move_slider, needs_chromium, numpy_terms, open_page, plane_dims, state,
-    take_dot,
+    flush, float64_copy, js, move_slider, needs_chromium, numpy_terms, open_page, plane_dims, shown, shown_vector,
+    state, take_dot,
 )
 
 pytestmark = needs_chromium
@@ -335,14 +335,14 @@ def test_each_sample_is_listed_with_its_eps_z_and_elbo(driver, pages):
     for s in (0, 5):
         want = numpy_terms(m64, x, label, eps[s])
         z = mu[0] + np.exp(0.5 * logvar[0]) * eps[s]
-        assert rows[1 + s][1] == "(" + ", ".join(f"{v:.2f}" for v in eps[s]).replace("-", "\u2212") + ")"
-        assert rows[1 + s][2] == "(" + ", ".join(f"{v:.2f}" for v in z).replace("-", "\u2212") + ")"
-        assert rows[1 + s][3] == pytest.approx(want["recon"], abs=0.006)
-        assert rows[1 + s][4] == pytest.approx(want["elbo"], abs=0.006)
+        assert rows[0] == ["", "−log p(x|z)", "ELBO", "ε", "z"]
+        assert rows[1 + s][1] == pytest.approx(want["recon"], abs=0.006)
+        assert rows[1 + s][2] == pytest.approx(want["elbo"], abs=0.006)
+        assert rows[1 + s][3] == shown_vector(eps[s]) and rows[1 + s][4] == shown_vector(z)
     at_mu = numpy_terms(m64, x, label, np.zeros(2))
     line = js(driver, "return document.getElementById('elbo-line').textContent")
     assert f"−log p(x | z) = {at_mu['recon']:.2f} nats" in line, line
-    assert f"= {at_mu['elbo']:.2f} nats".replace("-", "\u2212") in line, line
+    assert f"= {shown(at_mu['elbo'])} nats" in line, line
 
 
 def test_the_decoded_mean_has_a_bernoulli_sample_beside_it(driver, pages):

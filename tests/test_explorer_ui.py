@@ -12,7 +12,7 @@ import pytest
 
 from .explorer_pages import (
     canvas_shows, derived, drag, element, embedded_pixels, flush, float64_copy, js, move_slider,
-    needs_chromium, open_page, plane_dims, take_dot, viewport,
+    needs_chromium, open_page, plane_dims, shown_vector, take_dot, viewport,
 )
 
 pytestmark = needs_chromium
@@ -232,7 +232,7 @@ def test_the_walk_can_be_done_with_the_keyboard_alone(driver, pages):
     assert all(names), names
     z = derived(driver, "z")
     assert js(driver, "return document.getElementById('decoded').getAttribute('aria-label')").endswith(
-        "(" + ", ".join(f"{v:.2f}" for v in z).replace("-", "\u2212") + ")")
+        shown_vector(z))
     assert "ε = (" in js(driver, "return document.querySelector('#samples canvas').getAttribute('aria-label')")
     driver.execute_async_script("setTimeout(arguments[0], 400)")
     live = driver.find_element("id", "announce")

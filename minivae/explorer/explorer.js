@@ -50,9 +50,12 @@
     return c < PALETTE.length ? PALETTE[c] : `hsl(${(c * 47) % 360}, 60%, 45%)`;
   }
   const heldMuOf = (k) => heldMu.subarray(k * J, (k + 1) * J);
-  const fmt = (v, digits = 2) => (v < 0 ? "\u2212" : "") + Math.abs(v).toFixed(digits);
+  const fmt = (v, digits = 2) => { // a minus sign that reads as one, and never "-0.00"
+    const text = Math.abs(v).toFixed(digits);
+    return (v < 0 && Number(text) !== 0 ? "\u2212" : "") + text;
+  };
   const vec = (a, digits = 2) => `(${Array.from(a, (v) => fmt(v, digits)).join(", ")})`;
-  const onPlane = (a) => (J === 2 ? vec(a) : `(${fmt(a[pa])}, ${fmt(a[pb])}${J > 2 ? ", \u2026" : ""})`);
+  const onPlane = (a) => (J === 2 ? vec(a) : `(${fmt(a[pa])}, ${fmt(a[pb])})`); // the plane's two coordinates
   const whatDot = (k) => (heldLabels === null ? "a held-out digit" : `a held-out ${heldLabels[k]}`);
   const key = (a) => Array.prototype.join.call(a, ",");
 
@@ -244,16 +247,18 @@
     const strip = $("samples");
     if (strip.children.length !== samples.length) digitStrip(strip, samples.length, samples.map((_, s) => `sample ${s + 1}`));
     const canvases = strip.querySelectorAll("canvas");
-    const table = [["", `ε ${onPlaneHead()}`, `z ${onPlaneHead()}`, "−log p(x|z)", "ELBO"]];
+    const table = [["", "−log p(x|z)", "ELBO", "ε", "z"]]; // the numbers first: on a narrow screen ε, z scroll
     samples.forEach((s, i) => {
       paint(canvases[i], s.mean);
       setLabel(canvases[i], `sample ${i + 1}: ε = ${vec(s.eps)}, z = ${vec(s.z)}, ` +
         `−log p(x | z) = ${s.recon.toFixed(2)} nats`);
-      table.push([`${i + 1}`, onPlane(s.eps), onPlane(s.z), s.recon.toFixed(2), fmt(s.elbo)]);
+      table.push([`${i + 1}`, s.recon.toFixed(2), fmt(s.elbo), onPlane(s.eps), onPlane(s.z)]);
     });
     fillTable($("sample-table"), samples.length ? table : [], () => false);
+    const where = J === 2 ? "" : ` on the plane's coordinates (z[${pa}], z[${pb}]; all ${J} in each picture's name)`;
+    setText($("sample-note"), samples.length
+      ? `Each sample: −log p(x | z) and its ELBO in nats, its ε and its z = μ + σ·ε${where}.` : "");
   }
-  const onPlaneHead = () => (J === 2 ? "" : `(z[${pa}], z[${pb}], \u2026)`);
 
   function fillTable(table, rows, shaded) {
     const k = JSON.stringify(rows);
