@@ -8,15 +8,21 @@ server, no network: the page's Content-Security-Policy forbids every request). I
   the Bernoulli decoder), so the page encodes and decodes by itself;
 - a sample of held-out digits: their pixels and their posterior means μ and
   log-variances, computed here by NumPy;
-- the page (``minivae/explorer/page.html``, ``explorer.css``, ``explorer.js``, and
-  ``pad.js``, which turns a drawing into the encoder's input): the latent
-  plane with the held-out μ as dots and the digit decoded at the pointer, a pad to draw
-  a digit and see its μ and σ (and z = μ + σ·ε drawn from them), the label buttons of a
-  CVAE, a walk between two points, and notes that point to docs/derivations.md.
+- the page (``minivae/explorer/page.html``, ``explorer.css``; ``pad.js``, which turns a
+  drawing into the encoder's input; ``plane.js``, which draws the plane; ``explorer.js``,
+  which draws every view from one state; ``controls.js``, which changes that state): the
+  latent plane with the held-out μ as dots over the prior's shading and the digit decoded
+  at z beside a Bernoulli draw of it, a pad to draw a digit and see its cloud (μ, σ, the
+  KL of each coordinate, −log p(x | z), the one-sample ELBO, samples z = μ + σ·ε with
+  their ε) also zoomed to the scale of σ, the label buttons of a CVAE, a walk between two
+  points, keys for all of it, and notes that point to docs/derivations.md.
 
-The page's JavaScript answers ``minivae.encode(pixels, label) -> {mu, logvar}`` and
-``minivae.decode(z, label) -> pixels``, equal to :meth:`VAE.encode` and
-:meth:`VAE.decode` to float32 rounding (tested in headless Chromium).
+The page's JavaScript answers ``minivae.encode(pixels, label) -> {mu, logvar}``,
+``minivae.decode(z, label) -> pixels`` and ``minivae.terms(pixels, label, eps) ->
+{kl, klPerDim, recon, elbo}`` (recon = −log p(x | z) in nats at z = μ + σ·ε, elbo =
+−recon − kl), equal to :meth:`VAE.encode`, :meth:`VAE.decode` and the terms of
+:meth:`VAE.loss_terms_and_grads` to float32 rounding (tested in headless Chromium).
+Several models of the same data go into one page with a button for each.
 
 **The plane.** For a code of more than 2 numbers the page shows the two coordinates of
 z along which the held-out μ spread most (the largest standard deviation of μ over the
@@ -44,12 +50,19 @@ from .checkpoint import write_atomically
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .models import CVAE, VAE
 
-__all__ = ["choose_plane", "explorer_html", "pad_geometry", "write_explorer"]
+__all__ = ["MAX_PAGE_BYTES", "choose_plane", "explorer_html", "page_size", "pad_geometry", "write_explorer"]
 
 #: the page's parts, package data under minivae/explorer/
-ASSETS = ("page.html", "explorer.css", "nn.js", "pad.js", "explorer.js")
+ASSETS = ("page.html", "explorer.css", "nn.js", "pad.js", "plane.js", "explorer.js", "controls.js")
 #: held-out digits embedded by default: keeps the pages of the default models under ~5 MB
 DEFAULT_POINTS = 500
+#: the largest page written, in bytes. The page's data is one string of base64 text that
+#: the browser hands to JSON.parse, then decodes array by array: V8 (Chromium, Node) refuses
+#: any string past 2**29 - 24 characters (about 537 million), and the page holds the text,
+#: the parsed copy and the decoded arrays at once. A 178.5 MB page (a 784-6000-2000-2 VAE)
+#: opened in headless Chromium 156 in 7 s on the 2-core development machine; 200 MB keeps
+#: well below the string limit. A phone may give up sooner (the default pages weigh 0.2 to 4 MB).
+MAX_PAGE_BYTES = 200_000_000
 _LAYER_TYPES = ((ReLU, "relu"), (LeakyReLU, "leaky_relu"), (Sigmoid, "sigmoid"), (Tanh, "tanh"),
                 (Softplus, "softplus"), (Identity, "linear"))
 
@@ -180,8 +193,14 @@ def explorer_data(model, X, y=None, *, n_points=DEFAULT_POINTS, seed=0, title=No
         keep = np.sort(np.random.default_rng(seed).choice(X.shape[0], size=n_points, replace=False))
     Xs = X[keep]
     ys = None if y is None else y[keep]
-    mu, logvar = model.encode(Xs, ys) if isinstance(model, CVAE) else model.encode(Xs)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, in one line
+        mu, logvar = model.encode(Xs, ys) if isinstance(model, CVAE) else model.encode(Xs)
     mu, logvar = to_numpy(mu).astype(np.float32), to_numpy(logvar).astype(np.float32)
+    bad = ~(np.isfinite(mu).all(axis=1) & np.isfinite(logvar).all(axis=1))
+    if bad.any():
+        raise ValueError(f"the model's encoder gives a mu or logvar that is not a finite float32 number for "
+                         f"{int(bad.sum())} of the {len(bad)} held-out digits (its weights overflow; the largest "
+                         f"|weight| is {_largest_weight(model):.3g}): there is no cloud to show")
     dims, spread, held = choose_plane(mu)
     cvae = isinstance(model, CVAE)
     return {
@@ -191,6 +210,7 @@ def explorer_data(model, X, y=None, *, n_points=DEFAULT_POINTS, seed=0, title=No
         "input_dim": model.input_dim, "side": side, "latent_dim": model.latent_dim,
         "n_classes": model.n_classes if cvae else 0,
         "hidden_dims": list(model.hidden_dims), "activation": model.activation, "likelihood": model.likelihood,
+        "sigma": float(model.sigma), "beta": float(model.beta),
         "blocks": {name: _layers(model.blocks[name]) for name in ("encoder", "mu", "logvar", "decoder")},
         "heldout": {
             "n": int(len(keep)), "of": int(X.shape[0]),
@@ -204,23 +224,86 @@ def explorer_data(model, X, y=None, *, n_points=DEFAULT_POINTS, seed=0, title=No
     }
 
 
+def _largest_weight(model):
+    return max(float(np.abs(to_numpy(v)).max(initial=0.0)) for v in model.params.values())
+
+
 # ---------------------------------------------------------------------- the page
+def _b64_len(n_bytes):
+    return 4 * ((n_bytes + 2) // 3)
+
+
+def _code_bytes():
+    return sum(len(_asset(name).encode("utf-8")) for name in ASSETS)
+
+
+def page_size(model, n_points):
+    """The size in bytes of the page of ``model`` with ``n_points`` held-out digits, within a few kB.
+
+    Computed from the shapes alone (before any array is encoded), so that a page too large
+    to open is refused at once: the base64 text of every weight array (float32), of the
+    digits' pixels (one byte each), their mu and logvar (float32), and the page's own code
+    (once). ``model`` may be a list of models, for a page that switches between them.
+    """
+    models = list(model) if isinstance(model, (list, tuple)) else [model]
+    total = _code_bytes()
+    for m in models:
+        weights = sum(_b64_len(4 * int(np.prod(v.shape))) for v in m.params.values())
+        heldout = _b64_len(n_points * m.input_dim) + 2 * _b64_len(4 * n_points * m.latent_dim) + 3 * n_points
+        total += weights + heldout + 2_000 + 120 * len(m.params)
+    return total
+
+
+
+def check_page_size(model, n_points, limit=None):
+    """Refuse (``ValueError``, one line with both sizes) a page larger than ``MAX_PAGE_BYTES``."""
+    limit = MAX_PAGE_BYTES if limit is None else limit
+    size = page_size(model, n_points)
+    if size > limit:
+        models = list(model) if isinstance(model, (list, tuple)) else [model]
+        what = (f"this {type(models[0]).__name__} ({models[0].n_params():,} weights)" if len(models) == 1
+                else f"these {len(models)} models ({sum(m.n_params() for m in models):,} weights)")
+        raise ValueError(f"the page of {what} would be {size / 1e6:,.0f} MB; a browser cannot open a page past "
+                         f"{limit / 1e6:,.0f} MB (the page's data is one string: Chromium's limit is "
+                         f"2**29 - 24 characters)")
+    return size
+
+
 def _asset(name):
     return (resources.files("minivae") / "explorer" / name).read_text(encoding="utf-8")
 
 
+def _as_list(model, title):
+    models = list(model) if isinstance(model, (list, tuple)) else [model]
+    if not models:
+        raise ValueError("model must be a VAE or CVAE, or a list of them; got an empty list")
+    titles = list(title) if isinstance(title, (list, tuple)) else [title] * len(models)
+    if len(titles) != len(models):
+        raise ValueError(f"title must be one string per model ({len(models)}); got {len(titles)}")
+    for m in models[1:]:
+        if getattr(m, "input_dim", None) != getattr(models[0], "input_dim", None):
+            raise ValueError(f"the models of one page must read the same data: input_dim {models[0].input_dim} "
+                             f"and {getattr(m, 'input_dim', type(m).__name__)}")
+    return models, titles
+
+
 def explorer_html(model, X, y=None, *, n_points=DEFAULT_POINTS, seed=0, title=None):
     """The whole page as one string of HTML (see :func:`write_explorer`)."""
-    data = explorer_data(model, X, y, n_points=n_points, seed=seed, title=title)
+    models, titles = _as_list(model, title)
+    if hasattr(X, "shape") and len(X.shape) == 2 and all(isinstance(m, VAE) for m in models):
+        n = min(check_positive_int(n_points, "n_points"), X.shape[0])
+        check_page_size(models, n)
+    records = [explorer_data(m, X, y, n_points=n_points, seed=seed, title=t) for m, t in zip(models, titles)]
+    data = records[0] if len(records) == 1 else {"format": "minivae-explorer/1", "models": records}
     page, *inlined = (_asset(name) for name in ASSETS)
     for name, text in zip(ASSETS[1:], inlined):
         if "</" in text:  # would end the inline <style> or <script> early
             raise ValueError(f"minivae/explorer/{name} must not contain '</'")
-    css, nn_js, pad_js, ui_js = inlined
     # inside <script type="application/json"> only "</script" could end the block: escape every "<"
     data_json = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
-    parts = {"title": html.escape(data["title"]), "style": css, "data": data_json,
-             "nn_js": nn_js, "pad_js": pad_js, "explorer_js": ui_js}
+    parts = {name.replace(".", "_"): text for name, text in zip(ASSETS[1:], inlined)}
+    heading = records[0]["title"] + (f" (and {len(records) - 1} more)" if len(records) > 1 else "")
+    parts.update(title=html.escape(heading), style=parts.pop("explorer_css"), data=data_json)
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], page)
 
 
@@ -228,11 +311,15 @@ def write_explorer(model, X, y=None, path="explorer.html", *, n_points=DEFAULT_P
     """Write a self-contained HTML page to explore ``model``; return its path.
 
     Open the file in any browser, straight from disk. The page makes no network request.
+    A page larger than :data:`MAX_PAGE_BYTES` is refused (``ValueError``) before anything
+    is computed or written.
 
     Parameters
     ----------
-    model : VAE or CVAE
-        With ``latent_dim >= 2`` and square images (``input_dim`` = side²).
+    model : VAE or CVAE, or a list of them
+        With ``latent_dim >= 2`` and square images (``input_dim`` = side²). Several models
+        of the same data (say beta = 0.5, 1 and 4) make one page with a switch between
+        them; it weighs about the sum of their pages (the code is shared).
     X : array, shape (n, input_dim)
         Held-out images, pixels in [0, 1]; ``n_points`` of them (drawn with ``seed``)
         are encoded and shown as dots, their μ from :meth:`VAE.encode`.
@@ -246,8 +333,8 @@ def write_explorer(model, X, y=None, path="explorer.html", *, n_points=DEFAULT_P
         How many held-out images to embed (each costs about side² bytes).
     seed : int
         Chooses which images when there are more than ``n_points``.
-    title : str, optional
-        The page's heading (default: the kind and the layer widths).
+    title : str or list of str, optional
+        The page's heading, one per model (default: the kind and the layer widths).
 
     Examples
     --------

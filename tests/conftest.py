@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, settings
 
 from minivae.backend import cupy_available, module_for
 
+from .explorer_pages import driver, explorer_digits, pages  # noqa: F401 (one browser for the explorer's two test modules)
+
 # the backend fixture is function-scoped (it swaps the stand-in in for each test); its
 # value and `put` hold no state that one hypothesis example could leave to the next
 _QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]

@@ -19,7 +19,9 @@ import pytest
 
 from minivae import CVAE, VAE, Autoencoder
 from minivae.cli import main
-from minivae.explore import ASSETS, choose_plane, explorer_data, explorer_html, pad_geometry, write_explorer
+from minivae.explore import (
+    ASSETS, MAX_PAGE_BYTES, choose_plane, explorer_data, explorer_html, pad_geometry, page_size, write_explorer,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +56,8 @@ def test_the_page_is_one_file_that_reaches_for_nothing(data):
         assert word not in page, word
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
     assert "default-src 'none'" in csp and "connect-src" not in csp  # every request is refused
-    assert page.count("<script") == 4 and page.count("</script>") == 4  # the data, nn.js, pad.js, explorer.js
+    scripts = 1 + sum(name.endswith(".js") for name in ASSETS)  # the data, then each .js
+    assert page.count("<script") == scripts == page.count("</script>") == 6
 
 
 def test_the_page_holds_the_weights_exactly_and_its_size_is_theirs(data):
@@ -80,6 +83,41 @@ def test_the_page_holds_the_weights_exactly_and_its_size_is_theirs(data):
     weights = 4 * model.n_params() * 4 / 3  # float32 in base64
     pixels = 100 * 64 * 4 / 3
     assert weights + pixels < len(page.encode()) < weights + pixels + 80_000
+
+
+@pytest.mark.parametrize("kind, n_points", [("vae", 100), ("cvae", 120), ("vae", 1)])
+def test_page_size_is_the_size_of_the_page_before_it_is_made(data, kind, n_points):
+    X, y = data
+    model = VAE(64, hidden_dims=(48, 16), latent_dim=5, seed=1) if kind == "vae" else \
+        CVAE(64, 10, hidden_dims=(40,), latent_dim=3, seed=1)
+    actual = len(explorer_html(model, X, y, n_points=n_points).encode("utf-8"))
+    assert abs(page_size(model, n_points) - actual) < 3_000, (page_size(model, n_points), actual)
+
+
+def test_a_page_too_large_to_open_is_refused_before_anything_is_written(data, tmp_path, monkeypatch):
+    """The 784-8000-8000-50 VAE's page would be 757 MB (Chromium cannot parse it): refused, in one line."""
+    import minivae.explore as explore
+
+    X, y = data
+    model = VAE(64, hidden_dims=(400,), latent_dim=2)
+    size = page_size(model, 100)
+    assert 200_000 < size < MAX_PAGE_BYTES
+    monkeypatch.setattr(explore, "MAX_PAGE_BYTES", size - 1)
+    calls = []
+    monkeypatch.setattr(model, "encode", lambda *a, **k: calls.append(1))  # nothing is computed either
+    with pytest.raises(ValueError) as info:
+        write_explorer(model, X, y, tmp_path / "big.html", n_points=100)
+    message = str(info.value)
+    assert "\n" not in message and f"would be {size / 1e6:,.0f} MB" in message and \
+        f"past {(size - 1) / 1e6:,.0f} MB" in message, message
+    assert calls == [] and list(tmp_path.iterdir()) == []
+    # the issue's model, from its shapes alone (its weights would take 300 MB to make)
+    big = type("Shapes", (), {"params": {"W": np.empty((784 + 8000 + 8000 + 50 * 2 + 8000 + 8000, 0))}})()
+    big.params = {f"{i}": np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), (n,), (0,))
+                  for i, n in enumerate((784 * 8000, 8000 * 8000, 8000 * 50, 8000 * 50, 50 * 8000, 8000 * 8000,
+                                         8000 * 784))}
+    big.input_dim, big.latent_dim = 784, 50
+    assert 700e6 < page_size(big, 500) < 800e6 and page_size(big, 500) > MAX_PAGE_BYTES
 
 
 def test_the_assets_are_package_data():
@@ -190,6 +228,8 @@ def runs(tmp_path_factory):
     tiny = ["--epochs", "1", "--hidden", "16", "--latent", "3", "--quiet", "--no-figures", "--seed", "1"]
     for kind in ("cvae", "ae"):
         assert run(["train", kind, "--data", "digits", *tiny, "--out", root / kind])[0] == 0
+    for beta in ("1", "4"):
+        assert run(["train", "vae", "--data", "digits", *tiny, "--beta", beta, "--out", root / f"vae{beta}"])[0] == 0
     return root
 
 
@@ -208,8 +248,31 @@ def test_explore_a_train_run_embeds_its_held_out_split(runs, tmp_path):
     np.testing.assert_allclose(pixels / 255, X_test[keep], atol=0.5 / 255 + 1e-7)
 
 
+def test_explore_several_runs_makes_one_page_with_a_switch(runs, tmp_path):
+    from minivae import load
+
+    page = tmp_path / "betas.html"
+    status, out, err = run(["explore", runs / "vae1", runs / "vae4", "--out", page, "--points", "40"])
+    assert status == 0, err
+    assert "2 models" in out and "with a switch" in out
+    record = embedded(page.read_text(encoding="utf-8"))
+    assert [m["beta"] for m in record["models"]] == [1.0, 4.0] and "beta 4" in record["models"][1]["title"]
+    for m, folder in zip(record["models"], ("vae1", "vae4")):
+        model = load(runs / folder / "model.npz")
+        W = floats(m["blocks"]["encoder"][0]["W"]).reshape(64, -1)
+        np.testing.assert_array_equal(W, model.params["encoder.0.W"])
+    assert record["models"][0]["heldout"]["pixels"] == record["models"][1]["heldout"]["pixels"]  # the same digits
+    single = [len(explorer_html(load(runs / f / "model.npz"), np.zeros((40, 64)), n_points=40).encode())
+              for f in ("vae1", "vae4")]
+    code = sum(len((ROOT / "minivae" / "explorer" / name).read_bytes()) for name in ASSETS)
+    assert abs(page.stat().st_size - (sum(single) - code)) < 0.05 * page.stat().st_size  # the code once
+    status, _, err = run(["explore", runs / "vae1", runs / "vae4", "--title", "x", "--out", tmp_path / "t.html"])
+    assert status == 2 and "--title names the page of one model" in err
+
+
 @pytest.mark.parametrize("case, words", [
     ("ae", "holds an Autoencoder; the explorer shows the mu and sigma of a vae or cvae"),
+    ("huge weights", "gives a mu or logvar that is not a finite float32 number"),
     ("lone", "give --data"),
     ("folder", "is a folder"),
     ("wrong data", "64 features per example"),
@@ -220,7 +283,13 @@ def test_explore_user_errors_are_one_line(runs, tmp_path, case, words):
     mnist = tmp_path / "mnist.npz"
     np.savez(mnist, x_train=np.zeros((4, 28, 28), np.uint8), y_train=np.arange(4),
              x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.arange(2))
+    huge = tmp_path / "huge.npz"
+    model = VAE(64, hidden_dims=(8,), latent_dim=2)
+    for value in model.params.values():
+        value[...] = 3e38  # finite, but the encoder's sums overflow
+    model.save(huge)
     argv = {"ae": [runs / "ae", "--out", tmp_path / "x.html"],
+            "huge weights": [huge, "--data", "digits", "--seed", "0", "--out", tmp_path / "x.html"],
             "lone": [lone, "--out", tmp_path / "x.html"],
             "folder": [runs / "cvae", "--out", tmp_path],
             "wrong data": [runs / "cvae", "--data", mnist, "--out", tmp_path / "x.html"]}[case]

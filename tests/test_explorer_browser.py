@@ -1,128 +1,24 @@
-"""The explorer page in a real browser: headless Chromium, driven by Selenium.
+"""The explorer page in a real browser: its JavaScript contract, its controls and its numbers.
 
-One browser for the whole file. The pages are made from small models: a VAE and a CVAE
-trained for a few epochs on the 8x8 digits (their latent spaces have structure to drag
-through), and untrained, seeded ones for every activation, the Gaussian likelihood and
-28x28 images (where only the arithmetic is under test). Skipped, with the reason, where
-Chromium, chromedriver or Selenium is missing; ``.ci/run`` installs them.
+Headless Chromium driven by Selenium, one browser for the session (tests/explorer_pages.py
+makes it and the pages); the layout, the phone, the keyboard and the state that every view
+must follow are in test_explorer_ui.py.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from minivae import CVAE, VAE
-from minivae.datasets import load_digits, train_test_split
-from minivae.explore import write_explorer
+from minivae import CVAE
 
 from . import browser
+from .explorer_pages import (
+    canvas_data, canvas_shows, cell_numbers, derived, drag, element, ellipse_reach, embedded_pixels,
+    flush, float64_copy, js, move_slider, needs_chromium, numpy_terms, open_page, plane_dims, shown, shown_vector,
+    state, take_dot,
+)
 
-WHY = browser.unavailable()
-pytestmark = pytest.mark.skipif(WHY is not None, reason=f"browser tests need headless Chromium: {WHY}")
-
-
-# ---------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def driver():
-    drv, profile = browser.start()
-    drv.get("about:blank")
-    browser.network_requests(drv), browser.console_messages(drv)  # what the browser did on its own
-    yield drv
-    browser.stop(drv, profile)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits()
-    return train_test_split(X, y, test_size=0.2, seed=0)
-
-
-@pytest.fixture(scope="module")
-def pages(tmp_path_factory, digits):
-    """name -> (model, path of its page, held-out X, y)."""
-    X_train, X_test, y_train, y_test = digits
-    folder = tmp_path_factory.mktemp("explorer")
-    vae = VAE(64, hidden_dims=(32,), latent_dim=3, seed=0)
-    vae.fit(X_train, epochs=12, verbose=False)
-    cvae = CVAE(64, 10, hidden_dims=(32,), latent_dim=2, seed=0)
-    cvae.fit(X_train, y_train, epochs=4, verbose=False)
-    rng = np.random.default_rng(0)
-    X28 = np.zeros((40, 28, 28))
-    X28[:, 4:24, 4:24] = rng.random((40, 20, 20)) * (rng.random((40, 20, 20)) < 0.3)
-    X28[:, [4, 23], 4:24] = X28[:, 4:24, [4, 23]] = 1.0  # a frame of ink: the box is 20, its centre 13.5
-    X28 = X28.reshape(40, 784)
-    models = {"vae": (vae, X_test, y_test), "cvae": (cvae, X_test, y_test),
-              "mnist-sized cvae, softplus": (CVAE(784, 10, hidden_dims=(16,), latent_dim=3, activation="softplus",
-                                                  seed=2), X28, np.arange(40) % 10),
-              "gaussian likelihood": (VAE(64, hidden_dims=(16,), latent_dim=2, likelihood="gaussian", sigma=0.2,
-                                          seed=3), X_test, None)}
-    for act in ("leaky_relu", "sigmoid", "tanh", "linear"):
-        models[act] = (VAE(64, hidden_dims=(16, 8), latent_dim=2, activation=act, seed=4), X_test, y_test)
-    out = {}
-    for name, (model, X, y) in models.items():
-        path = folder / f"{name.replace(' ', '_').replace(',', '')}.html"
-        write_explorer(model, X, y, path, n_points=200)
-        out[name] = (model, path, X, y)
-    return out
-
-
-def open_page(driver, path):
-    driver.get(path.as_uri())
-    started = driver.execute_script("return !!(window.minivae && window.minivae.view)")
-    assert started, f"the page did not start: {browser.console_messages(driver)}"
-
-
-def flush(driver):
-    """Wait two animation frames: whatever the last events asked for is drawn."""
-    driver.execute_async_script("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))")
-
-
-def js(driver, code, *args):
-    return driver.execute_script(code, *args)
-
-
-def canvas_shows(driver, canvas_id_or_el, values):
-    """True when the digit canvas shows exactly ``values`` (grey = round(255 (1 - clip(v))))."""
-    return js(driver, """
-        const c = typeof arguments[0] === 'string' ? document.getElementById(arguments[0]) : arguments[0];
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, v = arguments[1];
-        if (d.length !== 4 * v.length) return false;
-        return v.every((x, i) => d[4 * i] === Math.round(255 * (1 - Math.min(1, Math.max(0, x)))));
-    """, canvas_id_or_el, list(values))
-
-
-def canvas_data(driver, canvas_id):
-    return js(driver, "const c = document.getElementById(arguments[0]);"
-                      "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);", canvas_id)
-
-
-def state(driver, key):
-    return js(driver, f"const v = minivae.view.state.{key}; return v && Array.from(v);")
-
-
-def float64_copy(model):
-    """The same model with its weights in float64: what the page computes, without float32 rounding."""
-    m64 = type(model)(**{**model.config(), "dtype": "float64"})
-    for name, value in model.params.items():
-        m64.params[name][...] = value
-    return m64
-
-
-def drag(driver, element, points):
-    """Press at ``points[0]`` (pixels from the element's centre), move through the rest, release."""
-    from selenium.webdriver.common.action_chains import ActionChains
-
-    chain = ActionChains(driver, duration=0).move_to_element_with_offset(element, *points[0]).click_and_hold()
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
-        chain = chain.move_by_offset(x1 - x0, y1 - y0)
-    chain.release().perform()
-    flush(driver)
-
-
-def element(driver, id_):
-    from selenium.webdriver.common.by import By
-
-    return driver.find_element(By.ID, id_)
+pytestmark = needs_chromium
 
 
 # ---------------------------------------------------------------------- the JavaScript contract
@@ -173,26 +69,23 @@ def test_dragging_over_the_plane_decodes_the_code_under_the_pointer(driver, page
     assert after != before, "the decoded digit did not change while dragging"
     info = js(driver, "return minivae.info.plane")
     (pa, pb), R = info["dims"], info["extent"]
-    z = np.array(state(driver, "z"))
-    one_pixel = 2 * R / 460
-    assert abs(z[pa] - 70 / 230 * R) <= one_pixel and abs(z[pb] - 40 / 230 * R) <= one_pixel, z
+    z = np.array(derived(driver, "z"))
+    half = js(driver, "return document.getElementById('plane').clientWidth") / 2  # CSS pixels
+    one_pixel = R / half
+    assert abs(z[pa] - 70 / half * R) <= one_pixel and abs(z[pb] - 40 / half * R) <= one_pixel, z
     held = [j for j in range(model.latent_dim) if j not in (pa, pb)]
     np.testing.assert_allclose(z[held], np.array(info["held"])[held])
     decoded = model.decode(z[None].astype(np.float32))[0]
-    assert canvas_shows(driver, "decoded", decoded.tolist()) or \
-        np.abs(np.array(state(driver, "decoded")) - decoded).max() < 1e-5 and \
-        canvas_shows(driver, "decoded", state(driver, "decoded"))
+    shown = np.array(derived(driver, "decoded"))
+    assert np.abs(shown - decoded).max() < 1e-5 and canvas_shows(driver, "decoded", shown.tolist())
 
 
-def test_a_slider_moves_a_held_coordinate(driver, pages):
+def test_a_slider_moves_a_coordinate_off_the_plane(driver, pages):
     open_page(driver, pages["vae"][1])
     drag(driver, element(driver, "plane"), [(10, 10), (20, 20)])
-    before = state(driver, "decoded")
-    j = js(driver, """const s = document.querySelector('#held input'); s.value = '2.5';
-                      s.dispatchEvent(new Event('input')); return Number(s.getAttribute('aria-label').slice(2, -1));""")
-    flush(driver)
-    assert state(driver, "z")[j] == 2.5 and state(driver, "held")[j] == 2.5
-    assert state(driver, "decoded") != before
+    before = derived(driver, "decoded")
+    j = move_slider(driver, 2.5)
+    assert derived(driver, "z")[j] == 2.5 and derived(driver, "decoded") != before
 
 
 def magenta_pixels(driver):
@@ -208,22 +101,22 @@ def magenta_pixels(driver):
 def test_a_stroke_on_the_pad_moves_mu_and_draws_its_cloud(driver, pages):
     model, path, _, _ = pages["vae"]
     open_page(driver, path)
-    assert magenta_pixels(driver) == 0 and js(driver, "return minivae.view.state.cloud") is None
+    assert magenta_pixels(driver) == 0 and js(driver, "return minivae.view.derived().cloud") is None
     pad = element(driver, "pad")
     drag(driver, pad, [(0, -80), (0, -40), (0, 0), (0, 40), (0, 80)])  # a "1"
-    mu_1 = np.array(js(driver, "return Array.from(minivae.view.state.cloud.mu)"))
-    seen = np.array(state(driver, "seen"))
+    mu_1 = np.array(derived(driver, "cloud.mu"))
+    seen = np.array(derived(driver, "x"))
     assert seen.min() >= 0 and seen.max() <= 1 and seen.sum() > 2, "the encoder saw no ink"
     np.testing.assert_allclose(mu_1, model.encode(seen[None].astype(np.float32))[0][0], atol=1e-5)
     assert canvas_shows(driver, "seen", seen.tolist())
     assert magenta_pixels(driver) > 100, "no mu and no ellipses on the plane"
     drag(driver, pad, [(-70, -80), (60, -80), (0, 80)])  # and a stroke that makes it a "7"
-    mu_2 = np.array(js(driver, "return Array.from(minivae.view.state.cloud.mu)"))
+    mu_2 = np.array(derived(driver, "cloud.mu"))
     assert np.abs(mu_2 - mu_1).max() > 0.05, (mu_1, mu_2)
-    np.testing.assert_allclose(state(driver, "z"), mu_2)  # panel 2 shows the drawing's reconstruction
+    np.testing.assert_allclose(derived(driver, "z"), mu_2)  # panel 2 shows the drawing's reconstruction
     element(driver, "clear").click()
     flush(driver)
-    assert js(driver, "return minivae.view.state.cloud") is None and magenta_pixels(driver) == 0
+    assert js(driver, "return minivae.view.derived().cloud") is None and magenta_pixels(driver) == 0
 
 
 def test_the_pad_scales_and_centres_a_drawing_like_the_digits(driver, pages):
@@ -233,11 +126,11 @@ def test_the_pad_scales_and_centres_a_drawing_like_the_digits(driver, pages):
     assert geometry["box"] == 20 and np.allclose(geometry["center"], 13.5, atol=0.3), geometry
     pad = element(driver, "pad")
     drag(driver, pad, [(30, -60), (30, 0), (30, 60)])  # a short "1", off to the right
-    img = np.array(state(driver, "seen")).reshape(28, 28)
+    img = np.array(derived(driver, "x")).reshape(28, 28)
     rows = np.flatnonzero(img.max(axis=1) > 0.25)
     assert abs(rows[-1] - rows[0] + 1 - geometry["box"]) <= 1, rows  # as tall as the digits' box
     drag(driver, pad, [(-40, -60), (30, -60)])  # a bar on top: its centre of mass is now high and right
-    img = np.array(state(driver, "seen")).reshape(28, 28)
+    img = np.array(derived(driver, "x")).reshape(28, 28)
     centre = [img.sum(axis=1) @ np.arange(28) / img.sum(), img.sum(axis=0) @ np.arange(28) / img.sum()]
     np.testing.assert_allclose(centre, geometry["center"], atol=0.15)  # moved to the digits' centre
 
@@ -246,10 +139,12 @@ def test_sample_draws_z_equal_mu_plus_sigma_times_standard_normal_noise(driver, 
     model, path, _, _ = pages["vae"]
     open_page(driver, path)
     drag(driver, element(driver, "pad"), [(-40, -60), (40, -60), (40, 0), (-40, 0), (-40, 60), (40, 60)])
-    cloud = js(driver, "const c = minivae.view.state.cloud; return [Array.from(c.mu), Array.from(c.logvar)]")
+    cloud = js(driver, "const c = minivae.view.derived().cloud; return [Array.from(c.mu), Array.from(c.logvar)]")
     mu, logvar = np.array(cloud[0]), np.array(cloud[1])
     presses = js(driver, """const button = document.getElementById('sample'), out = [];
-        for (let i = 0; i < 25; i++) { button.click(); out.push(minivae.view.state.samples.map((z) => Array.from(z))); }
+        for (let i = 0; i < 25; i++) {
+            button.click(); out.push(minivae.view.derived().samples.map((s) => Array.from(s.z)));
+        }
         return out;""")
     Z = np.array(presses)
     assert Z.shape == (25, 8, model.latent_dim)
@@ -273,16 +168,16 @@ def test_the_cvae_label_buttons_change_the_digit_and_not_the_code(driver, pages)
     model, path, _, _ = pages["cvae"]
     open_page(driver, path)
     drag(driver, element(driver, "plane"), [(30, 30), (40, 20)])
-    z = state(driver, "z")
+    z = derived(driver, "z")
     shown = {}
     for label in (1, 7):
         driver.find_element("css selector", f"#label-buttons button[data-label='{label}']").click()
         flush(driver)
         assert js(driver, "return minivae.view.state.label") == label
-        assert state(driver, "z") == z
+        assert derived(driver, "z") == z
         shown[label] = canvas_data(driver, "decoded")
         expected = model.decode(np.array([z], dtype=np.float32), np.array([label]))[0]
-        assert np.abs(np.array(state(driver, "decoded")) - expected).max() < 1e-5
+        assert np.abs(np.array(derived(driver, "decoded")) - expected).max() < 1e-5
     assert shown[1] != shown[7]
     strip = driver.find_elements("css selector", "#every-label canvas")
     assert len(strip) == 10
@@ -334,6 +229,24 @@ def test_the_page_makes_no_request_and_logs_no_error(driver, pages):
     assert messages == [], messages
 
 
+def test_a_page_of_two_models_switches_between_them(driver, pages):
+    models, path, _, _ = pages["two models"]
+    browser.network_requests(driver)
+    open_page(driver, path)
+    assert js(driver, "return [minivae.info.latent_dim, minivae.models.index]") == [3, 0]
+    buttons = driver.find_elements("css selector", "#model-switch button")
+    assert [b.text for b in buttons] == ["latent 3", "latent 8"] and buttons[0].get_attribute("aria-pressed") == "true"
+    buttons[1].click()
+    driver.execute_async_script("const done = arguments[0]; (function wait() {"
+                                " window.minivae && minivae.view ? done() : setTimeout(wait, 20); })()")
+    assert js(driver, "return [minivae.info.latent_dim, minivae.models.index, location.hash]") == [8, 1, "#model=1"]
+    assert js(driver, "return document.getElementById('model-title').textContent") == "latent 8"
+    x = embedded_pixels(driver, 3)
+    got = js(driver, "return minivae.encode(arguments[0], 0).mu", x.tolist())
+    np.testing.assert_allclose(got, models[1].encode(x[None].astype(np.float32))[0][0], atol=1e-5)
+    assert {u for u in browser.network_requests(driver) if not u.startswith("data:")} == {path.as_uri()}
+
+
 def test_the_benchmark_measures_frames_while_dragging(driver, pages):
     """benchmarks/explorer_fps.py's measurement, on one page (its numbers are not asserted)."""
     import importlib.util
@@ -346,3 +259,103 @@ def test_the_benchmark_measures_frames_while_dragging(driver, pages):
     fps, ms, uncapped = bench.measure(driver, pages["cvae"][1], seconds=0.3, moves=20, repeats=1)
     assert fps > 0 and ms > 0 and uncapped > 0
     assert js(driver, "return minivae.view.stats().frames") >= 20  # each move was drawn
+
+
+# ---------------------------------------------------------------------- the numbers
+@pytest.mark.parametrize("name", ["vae", "cvae", "gaussian likelihood", "mnist-sized cvae, softplus"])
+def test_terms_equal_the_numpy_kl_likelihood_and_elbo(driver, pages, name):
+    model, path, _, _ = pages[name]
+    open_page(driver, path)
+    rng = np.random.default_rng(2)
+    C = model.n_classes if isinstance(model, CVAE) else 1
+    for k, scale in ((0, 0.0), (5, 1.0), (17, 2.5)):
+        x = embedded_pixels(driver, k)
+        eps, label = rng.standard_normal(model.latent_dim) * scale, int(rng.integers(C))
+        got = js(driver, "return minivae.terms(arguments[0], arguments[1], arguments[2])", x.tolist(), label, eps.tolist())
+        assert got["elbo"] == -got["recon"] - got["kl"]
+        for reference, tol in ((model, 2e-5), (float64_copy(model), 1e-9)):
+            want = numpy_terms(reference, x, label, eps)
+            for term in ("kl", "recon", "elbo"):
+                assert got[term] == pytest.approx(want[term], rel=tol, abs=tol), (term, k, reference.dtype)
+            np.testing.assert_allclose(got["klPerDim"], want["klPerDim"], rtol=tol, atol=tol)
+    assert js(driver, "try { minivae.terms(new Array(arguments[0]).fill(0), 0, [1]); } catch (e) { return e.message; }",
+              model.input_dim).startswith(f"eps must hold {model.latent_dim} numbers")
+
+
+def test_the_page_shows_sigma_as_exp_of_half_logvar_in_the_table_and_the_ellipses(driver, pages):
+    """sigma = exp(logvar / 2): the table's numbers and the ellipses' size against NumPy (not the variance)."""
+    model, path, _, _ = pages["vae"]
+    open_page(driver, path)
+    n = js(driver, "return minivae.data.heldout.n")
+    X = np.array(js(driver, "return Array.from(minivae.bytesFromBase64(minivae.data.heldout.pixels), (v) => v / 255)")
+                 ).reshape(n, -1)
+    mu, logvar = float64_copy(model).encode(X)
+    (pa, pb), R = plane_dims(driver)
+    sigma = np.exp(0.5 * logvar)
+    s2 = sigma[:, [pa, pb]]
+    big_enough = s2.min(axis=1) > 0.12  # an ellipse of some pixels
+    k_var = int(np.argmax(np.abs(np.log(s2)).min(axis=1) * big_enough))  # sigma farthest from 1: not sigma^2
+    k_axes = int(np.argmax(np.abs(s2[:, 0] - s2[:, 1]) * big_enough))  # across and up differ most
+    for k in (k_var, k_axes):
+        take_dot(driver, k)
+        rows = cell_numbers(driver, "posterior")
+        assert rows[0] == ["", "μ", "σ", "KL (nats)"] and len(rows) == model.latent_dim + 2
+        np.testing.assert_allclose([r[1] for r in rows[1:-1]], mu[k], atol=6e-4)
+        np.testing.assert_allclose([r[2] for r in rows[1:-1]], sigma[k], atol=6e-4)
+        kl = 0.5 * (mu[k] ** 2 + np.exp(logvar[k]) - 1 - logvar[k])
+        np.testing.assert_allclose([r[3] for r in rows[1:-1]], kl, atol=6e-4)
+        assert rows[-1][3] == pytest.approx(kl.sum(), abs=6e-4)
+        rx, ry, P = ellipse_reach(driver)
+        scale = P / (2 * R)  # canvas pixels per unit of z
+        assert abs(rx - 2 * sigma[k, pa] * scale) <= 2 and abs(ry - 2 * sigma[k, pb] * scale) <= 2, \
+            (k, rx, ry, 2 * sigma[k, [pa, pb]] * scale)
+        caption = js(driver, "return document.getElementById('inset-caption').textContent")
+        half = 3 * sigma[k, [pa, pb]].max()
+        assert f"±{half:.2g}" in caption, caption
+    # the two dots tell sigma from sigma^2 and across from up by more than the tolerance
+    assert np.abs(s2[k_var] - s2[k_var] ** 2).min() * 2 * scale > 6, s2[k_var]
+    assert abs(s2[k_axes, 0] - s2[k_axes, 1]) * 2 * scale > 6, s2[k_axes]
+
+
+def test_each_sample_is_listed_with_its_eps_z_and_elbo(driver, pages):
+    model, path, _, _ = pages["cvae"]
+    open_page(driver, path)
+    k = 7
+    take_dot(driver, k)
+    element(driver, "sample").click()
+    flush(driver)
+    label = js(driver, "return minivae.view.state.label")
+    assert label == js(driver, "return minivae.data.heldout.labels[arguments[0]]", k)  # encoded with its label
+    x = embedded_pixels(driver, k)
+    eps = np.array(js(driver, "return minivae.view.state.eps.map((e) => Array.from(e))"))
+    rows = cell_numbers(driver, "sample-table")
+    assert len(rows) == 1 + 8 == len(eps) + 1
+    m64 = float64_copy(model)
+    mu, logvar = m64.encode(x[None], np.array([label]))
+    for s in (0, 5):
+        want = numpy_terms(m64, x, label, eps[s])
+        z = mu[0] + np.exp(0.5 * logvar[0]) * eps[s]
+        assert rows[0] == ["", "−log p(x|z)", "ELBO", "ε", "z"]
+        assert rows[1 + s][1] == pytest.approx(want["recon"], abs=0.006)
+        assert rows[1 + s][2] == pytest.approx(want["elbo"], abs=0.006)
+        assert rows[1 + s][3] == shown_vector(eps[s]) and rows[1 + s][4] == shown_vector(z)
+    at_mu = numpy_terms(m64, x, label, np.zeros(2))
+    line = js(driver, "return document.getElementById('elbo-line').textContent")
+    assert f"−log p(x | z) = {at_mu['recon']:.2f} nats" in line, line
+    assert f"= {shown(at_mu['elbo'])} nats" in line, line
+
+
+def test_the_decoded_mean_has_a_bernoulli_sample_beside_it(driver, pages):
+    open_page(driver, pages["vae"][1])
+    drag(driver, element(driver, "plane"), [(20, -30), (25, -35)])
+    mean, draw = np.array(derived(driver, "decoded")), np.array(derived(driver, "draw"))
+    assert set(np.unique(draw)) <= {0.0, 1.0} and canvas_shows(driver, "draw", draw.tolist())
+    element(driver, "redraw").click()
+    flush(driver)
+    assert np.array_equal(derived(driver, "decoded"), mean)  # the same mean, drawn again
+    assert derived(driver, "draw") != draw.tolist() and canvas_shows(driver, "draw", derived(driver, "draw"))
+    n = 400  # draws: pixel i is inked with probability mean_i
+    ink = np.array(js(driver, """const V = minivae.view, sum = new Float64Array(minivae.info.input_dim);
+        for (let s = 0; s < arguments[0]; s++) { V.state.noise += 1; V.derived().draw.forEach((v, i) => { sum[i] += v; }); }
+        return Array.from(sum);""", n)) / n
+    assert np.all(np.abs(ink - mean) <= 4.5 * np.sqrt(mean * (1 - mean) / n) + 1e-9), np.abs(ink - mean).max()

@@ -11,6 +11,10 @@
 // The contract, for tests and teachers (type these in the browser's console):
 //   minivae.encode(pixels, label) -> {mu: [...], logvar: [...]}   (label ignored by a VAE)
 //   minivae.decode(z, label)      -> [...] the mean of p(x | z): one number per pixel
+//   minivae.terms(pixels, label, eps) -> {kl, klPerDim, recon, elbo, mu, logvar, z}
+//       the one-sample ELBO of minivae's VAE.loss_terms_and_grads for z = mu + sigma * eps:
+//       kl = KL(q(z | x) || N(0, I)) (§5.1), recon = -log p(x | z) in nats (§9.2),
+//       elbo = -recon - kl (§9.1); eps = zeros gives the terms at z = mu
 //   minivae.info                  -> sizes, the plane, the architecture
 "use strict";
 
@@ -97,7 +101,9 @@
     const D = data.input_dim;
     const J = data.latent_dim;
     const C = data.n_classes; // 0 for a VAE
-    const output = data.likelihood === "bernoulli" ? sigmoid : (x) => x;
+    const bernoulli = data.likelihood === "bernoulli";
+    const output = bernoulli ? sigmoid : (x) => x;
+    const s2 = data.sigma * data.sigma; // the Gaussian likelihood's fixed variance
 
     function vector(values, n, name) {
       if (values == null || typeof values.length !== "number") {
@@ -131,10 +137,52 @@
       return { mu: forward(blocks.mu, h), logvar: forward(blocks.logvar, h) };
     }
 
+    // the decoder's raw output: logits (Bernoulli) or the pixel means (Gaussian)
+    function decodeRaw(z, label) {
+      return forward(blocks.decoder, withLabel(z, label));
+    }
+
     function decodeFast(z, label) {
-      const out = forward(blocks.decoder, withLabel(z, label));
+      const out = decodeRaw(z, label);
       for (let i = 0; i < out.length; i++) out[i] = output(out[i]);
       return out;
+    }
+
+    // sigma = exp(logvar / 2): the standard deviation, never the variance exp(logvar)
+    function sigmaOf(logvar) {
+      return Float64Array.from(logvar, (lv) => Math.exp(0.5 * lv));
+    }
+
+    // KL(N(mu, sigma^2) || N(0, 1)) of each coordinate: (mu^2 + e^logvar - 1 - logvar) / 2 (§5.1)
+    function klPerDim(mu, logvar) {
+      return Float64Array.from(mu, (m, j) => 0.5 * (m * m + Math.exp(logvar[j]) - 1 - logvar[j]));
+    }
+
+    // -log p(x | z) in nats from the decoder's raw output (§9.2): for Bernoulli
+    // sum_i softplus(l_i) - x_i l_i (bce_with_logits), for Gaussian
+    // |x - mean|^2 / (2 s^2) + D/2 log(2 pi s^2)
+    function reconFromRaw(out, x) {
+      let sum = 0;
+      if (bernoulli) {
+        for (let i = 0; i < D; i++) {
+          const l = out[i];
+          sum += Math.max(l, 0) + Math.log1p(Math.exp(-Math.abs(l))) - x[i] * l;
+        }
+        return sum;
+      }
+      for (let i = 0; i < D; i++) sum += (x[i] - out[i]) ** 2;
+      return sum * (0.5 / s2) + 0.5 * D * Math.log(2 * Math.PI * s2);
+    }
+
+    // the terms of the one-sample ELBO for z = mu + sigma * eps (§5.2, §9.1)
+    function termsFast(x, label, eps) {
+      const { mu, logvar } = encodeFast(x, label);
+      const sigma = sigmaOf(logvar);
+      const z = Float64Array.from(mu, (m, j) => m + sigma[j] * eps[j]);
+      const perDim = klPerDim(mu, logvar);
+      const kl = perDim.reduce((a, b) => a + b, 0);
+      const recon = reconFromRaw(decodeRaw(z, label), x);
+      return { kl, klPerDim: perDim, recon, elbo: -recon - kl, mu, logvar, z };
     }
 
     return {
@@ -150,14 +198,30 @@
       decode(z, label) {
         return Array.from(decodeFast(vector(z, J, "z"), label));
       },
+      terms(pixels, label, eps) {
+        const t = termsFast(vector(pixels, D, "pixels"), label, vector(eps, J, "eps"));
+        return { kl: t.kl, klPerDim: Array.from(t.klPerDim), recon: t.recon, elbo: t.elbo,
+          mu: Array.from(t.mu), logvar: Array.from(t.logvar), z: Array.from(t.z) };
+      },
       encodeFast,
       decodeFast,
+      decodeRaw,
+      meanFromRaw: (out) => Float64Array.from(out, output),
+      termsFast,
+      reconFromRaw,
+      sigmaOf,
+      klPerDim,
       float32FromBase64,
       bytesFromBase64,
     };
   }
 
-  const data = JSON.parse(document.getElementById("minivae-model").textContent);
-  global.minivae = buildModel(data);
-  global.minivae.data = data;
+  // a page of several models holds {models: [...]}; #model=i in the address picks one
+  const record = JSON.parse(document.getElementById("minivae-model").textContent);
+  const all = record.models || [record];
+  const asked = /(?:^#|&)model=(\d+)/.exec(global.location.hash);
+  const index = asked && Number(asked[1]) < all.length ? Number(asked[1]) : 0;
+  global.minivae = buildModel(all[index]);
+  global.minivae.data = all[index];
+  global.minivae.models = { titles: all.map((r) => r.title), index };
 })(window);
