@@ -90,7 +90,7 @@ def compile_library(specs, directory=None):
         cpp.write_text(src)
         part = directory / f"k{key}.{os.getpid()}.part.so"
         done = subprocess.run([CXX, "-O2", "-std=c++17", "-shared", "-fPIC", str(cpp), "-o", str(part)],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             raise RuntimeError(f"a kernel body does not compile:\n{done.stderr}")
         part.replace(lib)  # whole or not at all, for a second process compiling the same
