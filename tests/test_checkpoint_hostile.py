@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 import minivae
 from minivae.models import MODELS
 from minivae.models.base import params_to_numpy
+from tests.child_io import Lines
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -417,11 +418,14 @@ def kill_rounds(folder, rounds, seed=0):
     for _ in range(rounds):
         child = subprocess.Popen([sys.executable, "-c", SAVER, str(path), str(version + 1)], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, env=child_env())
-        first = child.stdout.readline()  # one save done: the loop is running
-        assert first.strip().isdigit(), child.stderr.read()
+        first = Lines(child.stdout).readline()  # one save done: the loop is running
+        if not first.strip().isdigit():
+            child.kill()
+            child.wait(timeout=10)
+            pytest.fail(f"the saving child did not start: {child.stderr.read()}")
         time.sleep(rng.uniform(0, 0.15))
         child.send_signal(signal.SIGKILL)
-        child.wait()
+        child.wait(timeout=10)
         temporaries = [n for n in os.listdir(folder) if n.startswith(".minivae-")]
         assert len(temporaries) <= 1, temporaries  # earlier ones were cleaned by the child's first save
         counts["killed mid-save (a temporary file left)"] += len(temporaries)

@@ -67,7 +67,7 @@ class Compiled:
         lib = directory / "kernels.so"
         src.write_text(cpp_source(specs))
         done = subprocess.run([CXX, "-O2", "-std=c++17", "-shared", "-fPIC", str(src), "-o", str(lib)],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"a kernel body does not compile:\n{done.stderr}"
         self.lib = ctypes.CDLL(str(lib))
         self.specs = specs
