@@ -104,3 +104,24 @@ def test_a_blas_loaded_after_the_first_fit_is_limited_too():
         pytest.skip("SciPy shares NumPy's BLAS here: no second library to miss")
     assert result["seen"] == [[1] * result["libraries"]] * 2, result  # every library limited, both steps
     assert result["after"] == [2] * result["libraries"], result      # and every one put back
+
+
+def test_the_blas_pools_are_looked_for_again_only_after_an_import(monkeypatch):
+    """Looking costs ~2 ms and the demos fit some 200 times: once, until a module is imported."""
+    looks = []
+
+    class Counted(threadpoolctl.ThreadpoolController):
+        def __init__(self, *args, **kwargs):
+            looks.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", Counted)
+    monkeypatch.setitem(sys.modules, "minivae_test_fresh_import", None)  # as if a module was imported
+    for _ in range(3):
+        with threads.at_most(1):
+            pass
+    assert len(looks) == 1
+    monkeypatch.setitem(sys.modules, "minivae_test_another_import", None)
+    with threads.at_most(1):
+        pass
+    assert len(looks) == 2
