@@ -47,7 +47,17 @@ MODULES = {
 }
 
 #: what the tests read besides minivae/ and tests/ (mutmut copies these next to its mutants)
-ALSO_COPY = ["README.md", "docs", "demos", "benchmarks"]
+ALSO_COPY = ["README.md", "docs", "demos", "benchmarks", "sitecustomize.py"]
+
+#: Child processes (``python -m minivae`` in a test) inherit mutmut's MUTANT_UNDER_TEST, so
+#: they run the mutant under test, as they should. While mutmut only records which tests
+#: reach which function ("stats"), a child in another folder cannot find mutmut's
+#: configuration and fails; this file, on the children's PYTHONPATH, lets them run the
+#: plain code then (what a child alone reaches is not counted as reached by its test).
+SITECUSTOMIZE = """import os
+if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+    os.environ["MUTANT_UNDER_TEST"] = ""
+"""
 
 #: mutmut's statuses; "killed" and "timeout" count as caught, "no tests" and "skipped" are not tried
 CAUGHT = {"killed", "timeout"}
@@ -75,6 +85,7 @@ def workspace(work, name, mutate, tests):
         "pytest_add_cli_args_test_selection": tests,
         "pytest_add_cli_args": ["-p", "no:random_order", "-q"],
     }
+    (folder / "sitecustomize.py").write_text(SITECUSTOMIZE)
     with open(folder / "pyproject.toml", "a", encoding="utf-8") as f:
         f.write("\n[tool.mutmut]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in setting.items()))
     return folder
@@ -106,13 +117,13 @@ def run_module(name, work, sample, seed, jobs, timeout):
     done = mutmut(folder, "run", "--max-children", str(jobs), "no_such_function_xyz*", timeout=timeout)
     names = mutant_names(folder)
     if not names:
-        raise SystemExit(f"{name}: mutmut made no mutants\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        return {"module": name, "error": f"mutmut made no mutants\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"}
     chosen = sorted(random.Random(seed).sample(names, sample)) if 0 < sample < len(names) else names
     done = mutmut(folder, "run", "--max-children", str(jobs), *chosen, timeout=timeout)
     status = statuses(folder)
     got = {n: status.get(n, "not checked") for n in chosen}
     if all(s in NOT_TRIED for s in got.values()):
-        raise SystemExit(f"{name}: no mutant was run\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        return {"module": name, "error": f"no mutant was run\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"}
     survivors = sorted(n for n, s in got.items() if s not in CAUGHT | NOT_TRIED)
     diffs = {n: mutmut(folder, "show", n, timeout=120).stdout for n in survivors}
     return {"module": name, "made": len(names), "chosen": len(chosen),
@@ -138,6 +149,9 @@ def main(argv=None):
     results = []
     for name in args.modules or list(MODULES):
         result = run_module(name, args.work, args.sample, args.seed, args.jobs, args.timeout)
+        if "error" in result:
+            print(f"{name}: {result['error']}", file=sys.stderr, flush=True)
+            continue
         results.append(result)
         print(f"{name}: {result['killed']} of {result['tried']} killed "
               f"({result['chosen']} drawn of {result['made']} mutants)", flush=True)
