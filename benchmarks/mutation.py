@@ -36,9 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 #: module -> (files mutmut mutates, tests that cover them)
 MODULES = {
     "exercises": (["minivae/exercises/*"], ["tests/test_exercises.py", "tests/test_exercises_train.py"]),
-    "gradclues": (["minivae/gradclues.py"], ["tests/test_gradclues.py", "tests/test_exercises.py"]),
+    "gradclues": (["minivae/gradclues.py"], ["tests/test_gradclues.py", "tests/test_gradclues_sentences.py",
+                                             "tests/test_exercises.py"]),
     "checkpoint": (["minivae/checkpoint.py"], ["tests/test_checkpoint.py", "tests/test_checkpoint_hostile.py",
-                                              "tests/test_checkpoint_layout.py"]),
+                                              "tests/test_checkpoint_layout.py", "tests/test_checkpoint_files.py"]),
     "models.base": (["minivae/models/base.py"], ["tests/test_autoencoder.py", "tests/test_vae.py",
                                                  "tests/test_cvae.py", "tests/test_models_variants.py",
                                                  "tests/test_robustness_inputs.py", "tests/test_train.py",
@@ -181,6 +182,8 @@ def main(argv=None):
             print(f"{name}: {result['error']}", file=sys.stderr, flush=True)
             continue
         results.append(result)
+        if args.json:  # after each module: a long run stopped half-way keeps what it measured
+            Path(args.json).write_text(json.dumps(results, indent=1))
         print(f"{name}: {result['killed']} of {result['tried']} killed "
               f"({result['chosen']} drawn of {result['made']} mutants)", flush=True)
     print("\n| module | mutants made | drawn | run | killed | kill rate |\n| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -190,8 +193,6 @@ def main(argv=None):
     for r in results:
         for n, diff in r["survivors"].items():
             print(f"\n## survivor {n} ({r['statuses'][n]})\n{diff.strip()}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
