@@ -4,7 +4,7 @@ each of these unchecked: a clue that names the wrong factor or garbles its list 
 import numpy as np
 import pytest
 
-from minivae.gradclues import clues, name_factor, shape_clue
+from minivae.gradclues import SAME, clues, name_factor, shape_clue
 
 B = 5
 #: every factor a clue names with a batch of 5, written out by hand
@@ -57,3 +57,33 @@ def test_a_square_gradient_that_is_the_transpose_is_named():
     n = np.arange(9.0).reshape(3, 3) + 1.0
     assert clues("dW", n.T, n) == ["dW is the transpose of the true gradient: a transpose is missing or extra"]
     assert clues("dW", n.T[:2], n[:2]) != ["dW is the transpose of the true gradient: a transpose is missing or extra"]
+
+
+@pytest.mark.parametrize("name, value", FACTORS.items())
+def test_a_factor_is_named_within_the_relative_tolerance(name, value):
+    assert name_factor(value * (1 + 0.5 * SAME), batch=B) == name   # rounding noise: still that factor
+    assert name_factor(value * (1 + 2.0 * SAME), batch=B) is None  # more than SAME off: not it
+
+
+def test_a_ratio_that_varies_a_little_is_no_constant_however_small():
+    n = np.random.default_rng(1).normal(size=(4, 6)) + 3.0
+    r = 1e-3 * (1 + 1e-3 * np.resize([1.0, -1.0, 0.5], n.shape))  # 0.1 % spread around 1e-3
+    assert not any("times the true gradient" in c for c in clues("dx", r * n, n))
+    assert clues("dx", 1e-3 * n, n) == ["dx is a constant 0.001 times the true gradient everywhere: the formula's "
+                                        "shape is right, a constant factor is wrong"]
+
+
+def test_one_and_several_non_finite_entries_and_everywhere_only_for_more_than_one_entry():
+    n = np.array([1.0, 2.0, 3.0])
+    assert clues("dx", np.array([np.nan, np.inf, 3.0]), n)[0].startswith("dx holds 2 NaN or infinite entries where")
+    assert clues("db", 2 * n[:2], n[:2]) == ["db is 2 times the true gradient everywhere"]
+    assert clues("b", 2 * n[:1], n[:1]) == ["b is 2 times the true gradient"]
+
+
+def test_one_listed_column_is_singular():
+    n = np.random.default_rng(2).normal(size=(3, 5)) + 3.0
+    a = n.copy()
+    a[:, 3] *= 4.0
+    assert clues("dW", a, n) == ["dW is wrong only in column 3 of 5; there, it is 4 times the true gradient"]
+    a[:, 1] *= 4.0
+    assert clues("dW", a, n)[0].startswith("dW is wrong only in columns 1, 3 of 5")
