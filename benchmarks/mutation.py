@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: module -> (files mutmut mutates, tests that cover them)
 MODULES = {
-    "exercises": (["minivae/exercises/*"], ["tests/test_exercises.py", "tests/test_exercises_train.py"]),
+    "exercises": (["minivae/exercises/*"], ["tests/test_exercises.py", "tests/test_exercises_train.py",
+                                            "tests/test_exercises_words.py"]),
     "gradclues": (["minivae/gradclues.py"], ["tests/test_gradclues.py", "tests/test_gradclues_sentences.py",
                                              "tests/test_exercises.py"]),
     "checkpoint": (["minivae/checkpoint.py"], ["tests/test_checkpoint.py", "tests/test_checkpoint_hostile.py",
