@@ -46,3 +46,10 @@ def test_blank_images_put_the_pad_centre_in_the_middle():
     """explore.pad_geometry: with no ink the centre is the image's middle, (side - 1) / 2 (mutant: * 2)."""
     assert pad_geometry(np.zeros((2, 64)), 8)["center"] == [3.5, 3.5]
     assert pad_geometry(np.zeros((1, 28 * 28)), 28)["center"] == [13.5, 13.5]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="the load probe reads /proc/stat (Linux)")
+def test_the_probe_counts_each_online_cpu_once():
+    """threads._cpu_ticks: one per ``cpuN`` line of /proc/stat (mutant: 2 each, the load read twice too high)."""
+    busy, total, n_cpus = threads._cpu_ticks()
+    assert n_cpus == os.cpu_count() and 0 <= busy <= total
