@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 
 #: multiply-adds of a training step's largest matrix product under which the loop uses one
@@ -145,19 +146,28 @@ def thread_limit(model, batch_size, setting=None, *, busy=None):
     return max(1, int(round(idle))) if idle < _usable_cpus() - 0.5 else None
 
 
-_blas = []  # the BLAS thread pools, found once: looking costs about 2 ms, a fit call may be short
+_blas = {}  # the BLAS thread pools, and len(sys.modules) when they were found
 
 
 def _blas_pools():
-    """threadpoolctl's controller of the BLAS pools loaded in this process (``None`` without threadpoolctl)."""
-    if not _blas:
+    """threadpoolctl's controller of the BLAS pools loaded in this process (``None`` without threadpoolctl).
+
+    Looking costs about 2 ms and the demos call ``fit`` some 200 times, so the pools are
+    found once and looked for again only when a module has been imported since: a BLAS
+    arrives with the extension module that links it (scikit-learn brings SciPy's own
+    OpenBLAS next to NumPy's), and a pool found before it came would leave the new one
+    unlimited. A BLAS opened with ``ctypes`` alone, with no import, is not seen.
+    """
+    n_modules = len(sys.modules)
+    if _blas.get("modules") != n_modules:
         try:
             from threadpoolctl import ThreadpoolController  # imported here: `import minivae` stays light
         except ImportError:  # pragma: no cover - threadpoolctl is a dependency; without it, no limit
-            _blas.append(None)
+            pools = None
         else:
-            _blas.append(ThreadpoolController().select(user_api="blas"))
-    return _blas[0]
+            pools = ThreadpoolController().select(user_api="blas")
+        _blas.update(modules=len(sys.modules), pools=pools)  # counted after threadpoolctl's own import
+    return _blas["pools"]
 
 
 @contextlib.contextmanager

@@ -405,4 +405,4 @@ def test_plots_accept_backend_arrays(put):
 def test_importing_minivae_does_not_import_plots():
     code = "import sys, minivae; assert 'minivae.plots' not in sys.modules"
     root = Path(__file__).resolve().parents[1]
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root, timeout=120)

@@ -25,6 +25,7 @@ from minivae import CVAE, SGD, VAE, Adam, Autoencoder, ContractiveAutoencoder, D
     SparseAutoencoder, TrainingDivergedError
 from minivae.models.base import params_to_numpy
 from minivae.train import FLAT, MAX_RISE, SAVE_EVERY, diverged
+from tests.child_io import Lines
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -188,17 +189,19 @@ def test_ctrl_c_leaves_model_and_optimizer_at_the_end_of_a_whole_step():
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(rounds), str(Path(__file__).parent)],
                              stdout=subprocess.PIPE, text=True, env=env)
+    lines = Lines(child.stdout)  # a child that ignores Ctrl-C (trains on) fails here within its timeout
     results = []
     try:
         for _ in range(rounds):
-            assert child.stdout.readline().strip() == "go"
+            assert lines.readline().strip() == "go"
             time.sleep(rng.uniform(0.005, 0.06))
             child.send_signal(signal.SIGINT)
-            results.append(json.loads(child.stdout.readline()))
+            results.append(json.loads(lines.readline(timeout=30)))
         assert child.wait(timeout=60) == 0
     finally:
         if child.poll() is None:
             child.kill()
+            child.wait(timeout=10)
     bad = [r for r in results if not (r["same"] and r["t"] == r["steps"] and r["history"])]
     assert not bad, f"{len(bad)} of {rounds} interrupts left an inconsistent model or optimizer: {bad}"
     assert sum(r["steps"] > 0 for r in results) > rounds // 2  # most of them landed during training

@@ -101,5 +101,5 @@ def test_the_probe_sees_another_process_spin():
         busy = threads.busy_cores(0.3)
     finally:
         spinner.terminate()
-        spinner.wait()
+        spinner.wait(timeout=10)
     assert busy is not None and 0.5 <= busy <= threads._usable_cpus() + 0.5

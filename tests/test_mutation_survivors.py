@@ -1,0 +1,55 @@
+"""Tests for survivors of benchmarks/mutation.py in the models, the thread rule and the
+explorer: each fails on the mutant named in its docstring (public behaviour only)."""
+import os
+
+import numpy as np
+import pytest
+
+from minivae import SGD, VAE, Autoencoder
+from minivae import threads
+from minivae.explore import pad_geometry
+
+
+def test_fit_takes_batches_of_128_by_default():
+    """models.base fit: the documented default batch_size=128 (mutant: 129)."""
+    model, opt = Autoencoder(4, (3,), 2, seed=0), SGD(lr=0.01)
+    model.fit(np.random.default_rng(0).random((129, 4)), epochs=1, optimizer=opt, verbose=False)
+    assert opt.steps == 2  # 129 rows: a batch of 128 and one of 1
+
+
+def test_blas_threads_1_is_a_valid_setting(monkeypatch):
+    """threads.thread_limit: MINIVAE_BLAS_THREADS=1, the setting that gives the same numbers on any load (mutant: n < 2 refused)."""
+    monkeypatch.setenv(threads.ENV, "1")
+    assert threads.thread_limit(VAE(784, hidden_dims=(400,), latent_dim=20), 128, busy=0.0) == 1
+
+
+def test_the_idle_cores_are_counted_among_those_this_process_may_use(monkeypatch):
+    """threads._usable_cpus: the cores of the process's affinity, not the machine's (mutant: os.cpu_count)."""
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this platform")
+    monkeypatch.delenv(threads.ENV, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})  # taskset -c 0-3 on a 64-core machine
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    large = VAE(784, hidden_dims=(400,), latent_dim=20)
+    assert threads.thread_limit(large, 128, busy=1.0) == 3  # 4 usable cores, one busy
+
+
+def test_a_model_without_weight_matrices_has_no_large_product():
+    """threads.largest_product: no 2-D parameter gives 0 (mutant: max() of nothing raises)."""
+    class BiasesOnly:
+        params = {"b": np.zeros(3)}
+
+    assert threads.largest_product(BiasesOnly(), 128) == 0
+
+
+def test_blank_images_put_the_pad_centre_in_the_middle():
+    """explore.pad_geometry: with no ink the centre is the image's middle, (side - 1) / 2 (mutant: * 2)."""
+    assert pad_geometry(np.zeros((2, 64)), 8)["center"] == [3.5, 3.5]
+    assert pad_geometry(np.zeros((1, 28 * 28)), 28)["center"] == [13.5, 13.5]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="the load probe reads /proc/stat (Linux)")
+def test_the_probe_counts_each_online_cpu_once():
+    """threads._cpu_ticks: one per ``cpuN`` line of /proc/stat (mutant: 2 each, the load read twice too high)."""
+    busy, total, n_cpus = threads._cpu_ticks()
+    assert n_cpus == os.cpu_count() and 0 <= busy <= total
