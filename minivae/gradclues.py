@@ -201,7 +201,7 @@ def _ratio_holds(view, f, mask):
     sig = mask & (np.abs(n) > 1e-3 * scale)
     if not sig.any():
         return None
-    if (np.abs(a[sig] / n[sig] - f[sig]) > SAME * np.maximum(np.abs(f[sig]), 1.0)).any():
+    if (np.abs(a[sig] / n[sig] - f[sig]) > SAME * np.maximum(np.abs(f[sig]), SAME)).any():
         return False
     return True if np.unique(n[sig]).size >= 2 else None  # one distinct entry: any ratio is "constant"
 

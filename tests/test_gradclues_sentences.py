@@ -24,17 +24,19 @@ def test_without_a_batch_only_the_constants_are_named():
     assert name_factor(1.0, batch=1) is None  # a batch of one has no factor B
 
 
-@pytest.mark.parametrize("got, expected, says", [
-    ((4, 3), (3, 4), "(4, 3); expected (3, 4), the shape of its transpose: a transpose is missing or extra"),
-    ((5, 4), (4,), "(5, 4); expected (4,): it kept the batch axis, so a sum over the examples is missing"),
-    ((4, 2), (4,), "(4, 2); expected (4,): it kept a last axis of size 2 that should have been summed"),
-    ((4,), (3, 4), "(4,); expected (3, 4): an axis was summed (or averaged) away that should stay"),
-    ((3,), (3, 4), "(3,); expected (3, 4): an axis was summed (or averaged) away that should stay"),
-    ((2,), (3, 4), "(2,); expected (3, 4)"),
-    ((3, 4, 1, 1), (3, 4), "(3, 4, 1, 1); expected (3, 4)"),
+@pytest.mark.parametrize("got, expected, batch, says", [
+    ((4, 3), (3, 4), None, "(4, 3) where (3, 4) belongs: the shape of its transpose: a transpose is missing or extra"),
+    ((5, 4), (4,), 5, "(5, 4) where (4,) belongs (B = 5): it kept the batch axis (one row per example), so a sum "
+                      "over the examples is missing"),
+    ((5, 4), (4,), None, "(5, 4); expected (4,)"),  # without B, nothing says the extra axis is the batch's
+    ((4, 2), (4,), None, "(4, 2) where (4,) belongs: one axis too many, at the end (of size 2 here)"),
+    ((4,), (3, 4), None, "(4,) where (3, 4) belongs: an axis was summed (or averaged) away that should stay"),
+    ((3,), (3, 4), None, "(3,) where (3, 4) belongs: an axis was summed (or averaged) away that should stay"),
+    ((2,), (3, 4), None, "(2,); expected (3, 4)"),
+    ((3, 4, 1, 1), (3, 4), None, "(3, 4, 1, 1); expected (3, 4)"),
 ])
-def test_each_shape_mistake_gets_its_sentence_and_no_other(got, expected, says):
-    assert shape_clue("dW", got, expected) == f"dW has shape {says}"
+def test_each_shape_mistake_gets_its_sentence_and_no_other(got, expected, batch, says):
+    assert shape_clue("dW", got, expected, batch=batch) == f"dW has shape {says}"
 
 
 def test_the_wrong_columns_and_rows_are_listed_in_words():
@@ -42,15 +44,18 @@ def test_the_wrong_columns_and_rows_are_listed_in_words():
     n = rng.normal(size=(4, 9)) + 3.0
     cols = n.copy()
     cols[:, [0, 2]] *= 2.0
-    assert clues("dW", cols, n) == ["dW is wrong only in columns 0, 2 of 9; there, it is 2 times the true gradient"]
+    assert clues("dW", cols, n) == ["dW is wrong in whole columns only, and right in the others (where it has "
+                                    "shape (4, 9): columns 0, 2); there, it is 2 times the true gradient"]
     many = n.copy()
     many[:, :8] *= -1.0
-    assert clues("dW", many, n)[0] == "dW is wrong only in columns 0, 1, 2, 3, 4, 5, ... of 9; there, it has the " \
-                                      "right size but the opposite sign: a sign is flipped"
+    assert clues("dW", many, n)[0] == "dW is wrong in whole columns only, and right in the others (where it has " \
+                                      "shape (4, 9): columns 0, 1, 2, 3, 4, 5, ...); there, it has the right size " \
+                                      "but the opposite sign: a sign is flipped"
     row = n.copy()
     row[1] *= 0.2
-    assert clues("dx", row, n, batch=B) == ["dx is wrong only in row 1 of 4 (whole examples of the batch); "
-                                            "there, it is 0.2 = 1/B times the true gradient (B = 5, the batch size)"]
+    assert clues("dx", row, n, batch=B) == ["dx is wrong in whole rows only, and right in the others (where it has "
+                                            "shape (4, 9): row 1); there, it is 0.2 = 1/B times the true gradient "
+                                            "(B = 5, the batch size)"]
 
 
 def test_a_square_gradient_that_is_the_transpose_is_named():
@@ -73,17 +78,19 @@ def test_a_ratio_that_varies_a_little_is_no_constant_however_small():
                                         "shape is right, a constant factor is wrong"]
 
 
-def test_one_and_several_non_finite_entries_and_everywhere_only_for_more_than_one_entry():
+def test_non_finite_entries_are_counted_and_a_single_entry_claims_no_factor():
     n = np.array([1.0, 2.0, 3.0])
-    assert clues("dx", np.array([np.nan, np.inf, 3.0]), n)[0].startswith("dx holds 2 NaN or infinite entries where")
+    assert clues("dx", np.array([np.nan, np.inf, 3.0]), n)[0].startswith(
+        "dx holds NaN or infinite entries where the true gradient is finite (2 of its 3 entries")
     assert clues("db", 2 * n[:2], n[:2]) == ["db is 2 times the true gradient everywhere"]
-    assert clues("b", 2 * n[:1], n[:1]) == ["b is 2 times the true gradient"]
+    assert clues("b", 2 * n[:1], n[:1]) == []  # one entry: any ratio looks constant, so no factor is claimed
 
 
 def test_one_listed_column_is_singular():
     n = np.random.default_rng(2).normal(size=(3, 5)) + 3.0
     a = n.copy()
     a[:, 3] *= 4.0
-    assert clues("dW", a, n) == ["dW is wrong only in column 3 of 5; there, it is 4 times the true gradient"]
+    assert clues("dW", a, n) == ["dW is wrong in whole columns only, and right in the others (where it has shape "
+                                 "(3, 5): column 3); there, it is 4 times the true gradient"]
     a[:, 1] *= 4.0
-    assert clues("dW", a, n)[0].startswith("dW is wrong only in columns 1, 3 of 5")
+    assert "(where it has shape (3, 5): columns 1, 3)" in clues("dW", a, n)[0]
