@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from minivae.exercises import EXERCISES, select
@@ -44,3 +45,42 @@ def test_a_huge_workbook_is_refused_with_its_size(tmp_path):
         f.truncate(2_000_001)  # sparse: no 2 MB written
     with pytest.raises(WorkbookError, match=r"workbook\.py is 2,000,001 bytes; a workbook is a few kilobytes"):
         path_of(tmp_path)
+
+
+# ---------------------------------------------------------------------- the four survivors left open by
+# benchmarks/mutation.py in minivae/exercises/ (benchmarks/README.md), each with a test of its own
+def test_a_sigmoid_slope_above_a_quarter_breaks_the_bound_first():
+    """ops_exercises._sigmoid_bound: |dx| <= |dout|/4 (mutant: 4|dout|). A slope of 0.3 breaks the bound."""
+    from minivae.exercises import BY_NAME
+    from minivae.exercises.checker import check_exercise
+
+    result = check_exercise(BY_NAME["sigmoid_backward"], lambda dout, cache: 0.3 * dout)
+    assert result.status == "failed" and "at most |dout| / 4" in result.problem, result.problem
+
+
+def test_a_relu_right_to_rounding_but_not_exactly_zero_fails_on_its_meaning_alone():
+    """checker._judge: a meaning broken while every number is right (mutant: wrong[1:] of None raises)."""
+    from minivae.exercises import BY_NAME
+    from minivae.exercises.checker import check_exercise
+
+    result = check_exercise(BY_NAME["relu_backward"],
+                            lambda dout, cache: dout * (cache.x > 0) + 1e-15 * (cache.x < 0))
+    assert result.status == "failed" and "exactly 0 where x < 0" in result.problem, result.problem
+
+
+def test_the_dense_cases_check_dx_against_its_numeric_gradient():
+    """ops_exercises._dense_cases: the numeric gradient of dx is kept under the name "dx" (mutant: "DX")."""
+    from minivae.exercises import BY_NAME
+
+    for case in BY_NAME["dense_backward"].make_cases():
+        assert set(case.numeric()) >= {"dx", "dW", "db"}
+
+
+def test_copy_args_copies_the_arrays_inside_a_list():
+    """spec.copy_args: a list's arrays are copied, not dropped (mutant: items replaced by None)."""
+    from minivae.exercises.spec import copy_args
+
+    a, b = np.arange(3.0), np.ones((2, 2))
+    copied = copy_args([a, (b, 1)])
+    assert isinstance(copied, list) and np.array_equal(copied[0], a) and copied[0] is not a
+    assert np.array_equal(copied[1][0], b) and copied[1][0] is not b and copied[1][1] == 1
