@@ -37,20 +37,26 @@ ROOT = Path(__file__).resolve().parent.parent
 #: module -> (files mutmut mutates, tests that cover them)
 MODULES = {
     "exercises": (["minivae/exercises/*"], ["tests/test_exercises.py", "tests/test_exercises_train.py",
-                                            "tests/test_exercises_words.py"]),
+                                            "tests/test_exercises_words.py", "tests/test_exercises_isolation.py",
+                                            "tests/test_true_clues.py", "tests/test_learner_trials.py",
+                                            "tests/test_catalogue_independent.py"]),
     "gradclues": (["minivae/gradclues.py"], ["tests/test_gradclues.py", "tests/test_gradclues_sentences.py",
-                                             "tests/test_exercises.py"]),
+                                             "tests/test_exercises.py", "tests/test_true_clues.py",
+                                             "tests/test_clue_property.py", "tests/test_learner_trials.py"]),
     "checkpoint": (["minivae/checkpoint.py"], ["tests/test_checkpoint.py", "tests/test_checkpoint_hostile.py",
-                                              "tests/test_checkpoint_layout.py", "tests/test_checkpoint_files.py"]),
+                                              "tests/test_checkpoint_layout.py", "tests/test_checkpoint_files.py",
+                                              "tests/test_datafiles.py", "tests/test_run_folder.py"]),
     "models.base": (["minivae/models/base.py"], ["tests/test_autoencoder.py", "tests/test_vae.py",
                                                  "tests/test_cvae.py", "tests/test_models_variants.py",
                                                  "tests/test_robustness_inputs.py", "tests/test_train.py",
-                                                 "tests/test_checkpoint.py", "tests/test_mutation_survivors.py"]),
-    "train": (["minivae/train.py"], ["tests/test_train.py", "tests/test_robustness_fit.py"]),
+                                                 "tests/test_checkpoint.py", "tests/test_mutation_survivors.py",
+                                                 "tests/test_robustness_fit.py", "tests/test_convvae.py"]),
+    "train": (["minivae/train.py"], ["tests/test_train.py", "tests/test_robustness_fit.py", "tests/test_rollback.py",
+                                     "tests/test_mutation_survivors.py"]),
     "threads": (["minivae/threads.py"], ["tests/test_threads.py", "tests/test_threads_rule.py",
                                          "tests/test_mutation_survivors.py"]),
     "explore": (["minivae/explore.py"], ["tests/test_explore.py", "tests/test_explorer_browser.py",
-                                         "tests/test_mutation_survivors.py"]),
+                                         "tests/test_explorer_ui.py", "tests/test_mutation_survivors.py"]),
 }
 
 #: what the tests read besides minivae/ and tests/ (mutmut copies these next to its mutants)

@@ -68,12 +68,15 @@ def test_a_relu_right_to_rounding_but_not_exactly_zero_fails_on_its_meaning_alon
     assert result.status == "failed" and "exactly 0 where x < 0" in result.problem, result.problem
 
 
-def test_the_dense_cases_check_dx_against_its_numeric_gradient():
-    """ops_exercises._dense_cases: the numeric gradient of dx is kept under the name "dx" (mutant: "DX")."""
-    from minivae.exercises import BY_NAME
+@pytest.mark.parametrize("exercise", [e for e in EXERCISES if e.gradients and e.name != "vae_backward"],
+                         ids=lambda e: e.name)
+def test_every_gradient_is_checked_against_its_numeric_gradient(exercise):
+    """The cases' numeric gradients are kept under the gradients' names (mutants: "DX" for "dx", ...)."""
+    from minivae.exercises.checker import cases_of
 
-    for case in BY_NAME["dense_backward"].make_cases():
-        assert set(case.numeric()) >= {"dx", "dW", "db"}
+    for case in cases_of(exercise):
+        if case.numeric:
+            assert set(case.remember("numeric", case.numeric)) >= set(exercise.gradients)
 
 
 def test_copy_args_copies_the_arrays_inside_a_list():

@@ -53,3 +53,28 @@ def test_the_probe_counts_each_online_cpu_once():
     """threads._cpu_ticks: one per ``cpuN`` line of /proc/stat (mutant: 2 each, the load read twice too high)."""
     busy, total, n_cpus = threads._cpu_ticks()
     assert n_cpus == os.cpu_count() and 0 <= busy <= total
+
+
+# ---------------------------------------------------------------------- survivors of the sample on the merged code
+def test_a_model_moved_by_to_still_samples_and_trains():
+    """models.base Model.to: the model's generator moves with it (mutant: rng set to None)."""
+    model = VAE(8, (4,), 2, seed=0).to("numpy")
+    assert model.sample(3).shape == (3, 8)
+    model.fit(np.random.default_rng(0).random((6, 8)), epochs=1, batch_size=3, verbose=False)
+
+
+def test_validation_data_of_three_items_is_refused():
+    """train.fit: validation_data is (X_val,) or (X_val, y_val) (mutant: a 3-tuple accepted, its first item used)."""
+    X = np.random.default_rng(0).random((6, 4))
+    with pytest.raises(TypeError, match="validation_data"):
+        Autoencoder(4, (3,), 2, seed=0).fit(X, epochs=1, validation_data=(X, X, X), verbose=False)
+
+
+def test_a_cvaes_validation_data_keeps_its_labels():
+    """train.fit: (X_val, y_val) gives the labels to the validation loss (mutant: the labels dropped)."""
+    from minivae import CVAE
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((6, 4)), np.arange(6) % 3
+    history = CVAE(4, 3, (3,), 2, seed=0).fit(X, y, epochs=1, validation_data=(X, y), verbose=False)
+    assert len(history["val_loss"]) == 1 and np.isfinite(history["val_loss"][0])
