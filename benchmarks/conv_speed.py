@@ -46,9 +46,11 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # _sanity, and minivae from a checkout
 
 from minivae import Adam, ConvVAE  # noqa: E402
+from _sanity import problems, say  # noqa: E402
 
 try:  # optional: the comparison
     import torch
@@ -223,18 +225,26 @@ def main(argv=None):
     med_cpu = {k: statistics.median(v) for k, v in cpu.items() if v}
     print(f"ConvVAE 784 -> conv{CHANNELS} -> {LATENT}, {model.n_params():,} parameters; {args.n} rows, batch {B}, "
           f"float32, {args.repeats} round(s), BLAS threads: {threads or 'unknown'}")
+    libs = {k: med[k] for k in ("minivae", "pytorch") if k in med}
+    found = problems(floor=med["floor"], totals=libs, rounds=times,
+                     peers=("minivae", med["minivae"], "PyTorch", med["pytorch"]) if "pytorch" in med else None)
+
+    def ratio(a, b):
+        return "—" if found else f"{a / b:.2f}"
+
     print("| what | wall seconds per epoch (median) | relative to minivae | CPU seconds of the process (median) |")
     print("| --- | --- | --- | --- |")
     print(f"| minivae | {med['minivae']:.3f} | 1.00 | {med_cpu['minivae']:.3f} |")
     if "pytorch" in med:
-        print(f"| pytorch {torch.__version__} (CPU) | {med['pytorch']:.3f} | {med['pytorch'] / med['minivae']:.2f} | "
+        print(f"| pytorch {torch.__version__} (CPU) | {med['pytorch']:.3f} | {ratio(med['pytorch'], med['minivae'])} | "
               f"{med_cpu['pytorch']:.3f} |")
     print(f"| matmul floor ({len(products)} products per step) | {med['floor']:.3f} | "
-          f"{med['floor'] / med['minivae']:.2f} | |")
-    if "pytorch" in med:
+          f"{ratio(med['floor'], med['minivae'])} | |")
+    if "pytorch" in med and not found:
         print(f"minivae / pytorch = {med['minivae'] / med['pytorch']:.2f} in wall time, "
               f"{med_cpu['minivae'] / med_cpu['pytorch']:.2f} in CPU time (fairer on a busy machine with one thread "
               "each; with more threads, CPU time also counts threads that spin)")
+    say(found)
     seconds, total = where_the_time_goes(model, X, B)
     print(f"\nwhere one minivae epoch's time goes (cProfile, own time; {total:.2f} s in all under the profiler):")
     print("| piece | seconds | share |")

@@ -71,3 +71,13 @@ def test_the_sanity_rule_refuses_measurements_that_contradict_each_other():
     assert problems(floor=1.10, totals={"minivae": 2.04, "PyTorch": 2.03},
                     rounds={"minivae": [2.01, 2.04, 2.10], "PyTorch": [2.0, 2.03, 2.05], "floor": [1.1, 1.1, 1.12]},
                     peers=("minivae", 2.04, "PyTorch", 2.03)) == []
+
+
+def test_conv_speed_prints_no_ratio_it_cannot_stand_behind():
+    """One round (--quick) cannot show its times are stable: the ratios are withheld, and it says why."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "conv_speed.py"), "--quick", "--threads", "1"],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert re.search(r"^\| matmul floor \(\d+ products per step\) \| [\d.]+ \| — \|", out, flags=re.M), out
+    assert "minivae was measured once" in out and "minivae / pytorch =" not in out
+    shares = [int(s) for s in re.findall(r"^\| [^|]+ \| [\d.]+ \| (\d+)% \|$", out, flags=re.M)]
+    assert len(shares) >= 3 and 95 <= sum(shares) <= 105  # the pieces of one epoch add up to the whole
