@@ -381,7 +381,8 @@ def test_a_profiler_at_work_is_left_in_place():
     finally:
         profiler.disable()
     assert result.status == "passed" and sys.getprofile() is None
-    assert "_run_adam" in {e.code.co_name for e in profiler.getstats() if not isinstance(e.code, str)}
+    # (a substring: under mutation testing the function runs under a longer name)
+    assert any("_run_adam" in e.code.co_name for e in profiler.getstats() if not isinstance(e.code, str))
 
 
 def test_floating_point_warnings_in_the_child_are_silenced_as_here(tmp_path):
