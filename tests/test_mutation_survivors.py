@@ -78,3 +78,42 @@ def test_a_cvaes_validation_data_keeps_its_labels():
     X, y = rng.random((6, 4)), np.arange(6) % 3
     history = CVAE(4, 3, (3,), 2, seed=0).fit(X, y, epochs=1, validation_data=(X, y), verbose=False)
     assert len(history["val_loss"]) == 1 and np.isfinite(history["val_loss"][0])
+
+
+def test_evaluate_terms_averages_over_every_batch():
+    """models.base evaluate_terms: the mean over all of X, batch by batch (mutant: only the last batch kept)."""
+    X = np.random.default_rng(0).random((7, 4))
+    model = Autoencoder(4, (3,), 2, seed=0)
+    whole = model.evaluate_terms(X)["loss"]
+    assert model.evaluate_terms(X, batch_size=3)["loss"] == pytest.approx(whole, rel=1e-6)
+    assert model.evaluate_terms(X[6:])["loss"] != pytest.approx(whole, rel=1e-3)  # the last batch alone differs
+
+
+def test_a_path_that_is_no_file_name_is_named_in_the_error():
+    """models.base save: the TypeError says what a path must be (mutant: an empty message)."""
+    with pytest.raises(TypeError, match=r"path must be a file name \(str or os.PathLike\); got int"):
+        Autoencoder(4, (3,), 2, seed=0).save(123)
+
+
+def test_the_explorer_data_names_its_format_and_its_model():
+    """explore.explorer_data: the page's data says its format and the model's kind (mutants: altered strings)."""
+    from minivae.explore import choose_plane, explorer_data
+
+    X = np.random.default_rng(0).random((6, 4))
+    data = explorer_data(VAE(4, (3,), 2, seed=0), X, n_points=6)
+    assert data["format"] == "minivae-explorer/1" and data["kind"] == "VAE"
+    with pytest.raises(ValueError, match=r"mu must have shape \(n, latent_dim\) with n >= 1 and latent_dim >= 2"):
+        choose_plane(np.zeros((0, 2)))
+
+
+def test_a_divergence_after_some_steps_says_which_step_it_went_back_to():
+    """train.fit: the message names the saved step (mutant: always 'at the start of this run')."""
+    from minivae.train import TrainingDivergedError
+
+    model = Autoencoder(6, (5,), 3, activation="tanh", loss="mse", seed=0)  # diverges slowly
+    opt = SGD(lr=0.3)
+    X = np.random.default_rng(0).random((64, 6)).astype(np.float32)
+    with pytest.raises(TrainingDivergedError) as caught:
+        model.fit(X, epochs=20, batch_size=8, optimizer=opt, verbose=False)
+    k = opt.steps
+    assert k > 0 and f"after step {k} of this run" in str(caught.value)
