@@ -117,3 +117,16 @@ def test_a_divergence_after_some_steps_says_which_step_it_went_back_to():
         model.fit(X, epochs=20, batch_size=8, optimizer=opt, verbose=False)
     k = opt.steps
     assert k > 0 and f"after step {k} of this run" in str(caught.value)
+
+
+def test_a_factor_of_the_width_is_named_with_its_d():
+    """gradclues _at, _say: a factor 1/D is named, with what D is (mutants: D never looked up, or not said)."""
+    from minivae.exercises import BY_NAME
+    from minivae.exercises.checker import check_exercise
+
+    def mse(pred, target):  # the loss right, its gradient divided by the width as well
+        B, D = pred.shape
+        return ((pred - target) ** 2).sum() / B, 2 * (pred - target) / (B * D)
+
+    result = check_exercise(BY_NAME["mse"], mse)
+    assert "is 0.3333 = 1/D times the true one everywhere (D = 3, the width of its last axis)" in result.diagnosis
