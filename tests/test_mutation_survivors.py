@@ -130,3 +130,19 @@ def test_a_factor_of_the_width_is_named_with_its_d():
 
     result = check_exercise(BY_NAME["mse"], mse)
     assert "is 0.3333 = 1/D times the true one everywhere (D = 3, the width of its last axis)" in result.diagnosis
+
+
+def test_a_backup_is_copied_where_hard_links_are_refused(tmp_path, monkeypatch):
+    """exercises.workbook keep_backup: without hard links the bytes are copied (mutant: nothing written)."""
+    from minivae.exercises.workbook import keep_backup
+
+    path = tmp_path / "workbook.py"
+    path.write_bytes(b"def relu_backward(dout, cache):\n    return dout * (cache.x > 0)\n")
+
+    def no_links(src, dst):
+        raise PermissionError("hard links are not allowed here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    backup = keep_backup(str(path))
+    assert os.path.basename(backup) == "workbook-backup-1.py"
+    assert open(backup, "rb").read() == path.read_bytes()
