@@ -67,3 +67,23 @@ def test_one_level_past_the_limit_is_refused_and_the_limit_itself_is_not(saved, 
                 minivae.load(out)
         else:
             assert minivae.load(out).config()["seed"] == 7  # nested 16 deep: read (the extra key is ignored)
+
+
+def test_an_npy_header_of_format_2_is_read(saved, tmp_path):
+    """checkpoint.read_npy_header: .npy format 2.0 (a 4-byte header length) is as valid as 1.0 (mutant: 2.0 refused)."""
+    import io
+    import zipfile
+
+    model, path = saved
+    out = tmp_path / "v2.npz"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "param:encoder.0.W.npy":
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, np.asarray(model.params["encoder.0.W"]), version=(2, 0))
+                data = buf.getvalue()
+                assert data[6:8] == b"\x02\x00"  # the file says format 2.0
+            dst.writestr(info, data)
+    loaded = minivae.load(out)
+    assert np.array_equal(loaded.params["encoder.0.W"], model.params["encoder.0.W"])
