@@ -146,3 +146,23 @@ def test_a_backup_is_copied_where_hard_links_are_refused(tmp_path, monkeypatch):
     backup = keep_backup(str(path))
     assert os.path.basename(backup) == "workbook-backup-1.py"
     assert open(backup, "rb").read() == path.read_bytes()
+
+
+def test_a_shape_clue_names_the_shape_it_was_given():
+    """gradclues clues: the shape clue says the learner's shape (mutant: no shape handed to it)."""
+    from minivae.gradclues import clues
+
+    assert clues("dW", np.ones((3, 4)), np.ones((4, 3))) == [
+        "dW has shape (3, 4) where (4, 3) belongs: the shape of its transpose: a transpose is missing or extra"]
+
+
+def test_a_factor_b_over_d_is_named():
+    """gradclues _factors: B/D by its name (mutant: "b/d")."""
+    from minivae.exercises import BY_NAME
+    from minivae.exercises.checker import check_exercise
+
+    def mse(pred, target):  # the gradient divided by the width instead of the batch
+        B, D = pred.shape
+        return ((pred - target) ** 2).sum() / B, 2 * (pred - target) / D
+
+    assert "is 1.667 = B/D times the true one everywhere" in check_exercise(BY_NAME["mse"], mse).diagnosis
