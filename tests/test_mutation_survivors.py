@@ -166,3 +166,29 @@ def test_a_factor_b_over_d_is_named():
         return ((pred - target) ** 2).sum() / B, 2 * (pred - target) / D
 
     assert "is 1.667 = B/D times the true one everywhere" in check_exercise(BY_NAME["mse"], mse).diagnosis
+
+
+def test_the_plane_reaches_past_the_farthest_dots():
+    """explore._plane_extent: dots out at 5 widen the plane past the prior's 3 (mutant: the dots ignored)."""
+    from minivae.explore import _plane_extent
+
+    assert _plane_extent(np.full((10, 2), 5.0), [0, 1]) == 6.0  # 5 * 1.15 = 5.75, rounded up to a half
+    assert _plane_extent(np.full((10, 2), 1.0), [0, 1]) == 3.0  # never less than the prior's 3 sigma
+
+
+def test_an_overflowing_digit_is_counted_alone(monkeypatch):
+    """explore.explorer_data: the digits whose mu or logvar overflow, counted one by one (mutant: all or none)."""
+    from minivae.explore import explorer_data
+
+    model = VAE(4, (3,), 2, seed=0)
+    encode = model.encode
+
+    def one_bad(X, *a):
+        mu, logvar = encode(X, *a)
+        logvar = np.array(logvar)
+        logvar[0, 1] = np.inf
+        return mu, logvar
+
+    monkeypatch.setattr(model, "encode", one_bad)
+    with pytest.raises(ValueError, match="for 1 of the 6 held-out digits"):
+        explorer_data(model, np.random.default_rng(0).random((6, 4)), n_points=6)
