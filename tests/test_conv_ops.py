@@ -191,3 +191,23 @@ def test_transposed_and_backward_bad_input():
     _, cache = ops.conv_transpose2d_forward(Z((1, 2, 2, 2)), Z((2, 1, 3, 3)), Z(1))
     with pytest.raises(ValueError, match="dout must have the shape of the transposed"):
         ops.conv_transpose2d_backward(Z((1, 1, 2, 2)), cache)
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["conv2d", "conv_transpose2d"])
+def test_forward_and_backward_never_write_into_their_inputs(transposed):
+    """Neither pass changes x, W, b, dout or the cache it was given (a caller may still hold them)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 6, 6) if transposed else (2, 3, 7, 7))  # (7 + 2 - 3) tiles by the stride 2
+    W = rng.normal(size=(3, 4, 3, 3) if transposed else (4, 3, 3, 3))
+    b = rng.normal(size=4)
+    forward, backward = ((conv.conv_transpose2d_forward, conv.conv_transpose2d_backward) if transposed
+                         else (conv.conv2d_forward, conv.conv2d_backward))
+    kept = [a.copy() for a in (x, W, b)]
+    out, cache = forward(x, W, b, 2, 1)
+    dout = rng.normal(size=out.shape)
+    cache_kept = [np.copy(f) if isinstance(f, np.ndarray) else f for f in cache]
+    dout_kept = dout.copy()
+    backward(dout, cache)
+    assert all(np.array_equal(a, k) for a, k in zip((x, W, b), kept)) and np.array_equal(dout, dout_kept)
+    for f, k in zip(cache, cache_kept):
+        assert np.array_equal(f, k) if isinstance(f, np.ndarray) else f == k
